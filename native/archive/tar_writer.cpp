@@ -1,0 +1,272 @@
+#include "archive/tar_writer.hpp"
+
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+#include <algorithm>
+#include <archive.h>
+#include <archive_entry.h>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <memory>
+#include <thread>
+#include <unistd.h>
+
+namespace cachekit::archive {
+namespace {
+
+std::string member_name_for(const fs::path& workspace, const fs::path& absolute) {
+  auto rel = absolute.lexically_relative(workspace);
+  if (rel.empty()) return absolute.string(); // unrelated roots: keep absolute, as tar -P does
+  return rel.string();
+}
+
+[[noreturn]] void throw_unreadable(const fs::path& path, int err) {
+  throw UsageError(fmt::format("path: cannot read '{}': {} (the cache paths must be readable)",
+                               path.string(), std::strerror(err)));
+}
+
+void walk(const fs::path& workspace, const fs::path& path, const struct stat& st,
+          std::vector<PlannedEntry>& out) {
+  out.push_back(PlannedEntry{path, member_name_for(workspace, path), st});
+  if (!S_ISDIR(st.st_mode)) return;
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(path.c_str()), &::closedir);
+  if (!dir) throw_unreadable(path, errno);
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* d = ::readdir(dir.get())) {
+    std::string_view name = d->d_name;
+    if (name == "." || name == "..") continue;
+    names.emplace_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    struct stat child {};
+    if (::fstatat(::dirfd(dir.get()), name.c_str(), &child, AT_SYMLINK_NOFOLLOW) != 0)
+      throw_unreadable(path / name, errno);
+    walk(workspace, path / name, child, out);
+  }
+}
+
+struct ArchiveWriteDeleter {
+  void operator()(struct archive* a) const { archive_write_free(a); }
+};
+struct EntryDeleter {
+  void operator()(archive_entry* e) const { archive_entry_free(e); }
+};
+struct ResolverDeleter {
+  void operator()(archive_entry_linkresolver* r) const { archive_entry_linkresolver_free(r); }
+};
+
+la_ssize_t write_callback(struct archive*, void* client, const void* buffer, size_t length) {
+  auto* sink = static_cast<ByteSink*>(client);
+  try {
+    sink->write(std::span(static_cast<const std::byte*>(buffer), length));
+  } catch (...) {
+    return -1; // the sink keeps its own error; write_tar rethrows it below
+  }
+  return static_cast<la_ssize_t>(length);
+}
+
+// Sink wrapper that remembers the first exception thrown downstream, because libarchive's
+// callbacks can only report "-1".
+class ErrorKeepingSink : public ByteSink {
+public:
+  explicit ErrorKeepingSink(ByteSink& inner) : inner_(inner) {}
+  void write(std::span<const std::byte> data) override {
+    try {
+      inner_.write(data);
+    } catch (...) {
+      error_ = std::current_exception();
+      throw;
+    }
+  }
+  void rethrow_if_failed() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+private:
+  ByteSink& inner_;
+  std::exception_ptr error_;
+};
+
+void check(struct archive* a, int rc, const std::string& what) {
+  if (rc < ARCHIVE_WARN) throw OperationError(fmt::format("{}: {}", what, archive_error_string(a)));
+}
+
+// Warms the page cache for regular files ahead of the writer: the writer reads one file
+// at a time, which leaves a cold disk idle between requests.
+class ReadAhead {
+public:
+  ReadAhead(const std::vector<PlannedEntry>& entries) : entries_(entries) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~ReadAhead() {
+    stop_ = true;
+    thread_.join();
+  }
+  void advance(size_t index) { writer_index_.store(index, std::memory_order_relaxed); }
+
+private:
+  static constexpr size_t kMaxFilesAhead = 4096;
+  static constexpr uint64_t kMaxBytesAhead = 128ULL << 20;
+
+  void run() {
+    size_t next = 0;
+    uint64_t bytes_ahead = 0;
+    size_t counted_up_to = 0; // bytes of entries [counted_up_to, next) are in bytes_ahead
+    while (!stop_ && next < entries_.size()) {
+      const size_t writer = writer_index_.load(std::memory_order_relaxed);
+      while (counted_up_to < writer && counted_up_to < next) {
+        bytes_ahead -= size_of(counted_up_to);
+        ++counted_up_to;
+      }
+      if (next < writer) next = counted_up_to = writer, bytes_ahead = 0;
+      if (next - writer > kMaxFilesAhead || bytes_ahead > kMaxBytesAhead) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        continue;
+      }
+      const auto& e = entries_[next];
+      if (S_ISREG(e.st.st_mode) && e.st.st_size > 0) {
+        int fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
+        if (fd < 0) fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+          ::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+          ::close(fd);
+        }
+      }
+      bytes_ahead += size_of(next);
+      ++next;
+    }
+  }
+  uint64_t size_of(size_t i) const {
+    return S_ISREG(entries_[i].st.st_mode) ? static_cast<uint64_t>(entries_[i].st.st_size) : 0;
+  }
+
+  const std::vector<PlannedEntry>& entries_;
+  std::atomic<size_t> writer_index_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+void copy_file_data(struct archive* a, const PlannedEntry& e, std::vector<char>& buffer,
+                    ErrorKeepingSink& sink) {
+  int fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
+  if (fd < 0 && errno == EPERM) fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw_errno("cannot open " + e.absolute.string());
+  UniqueFd file(fd);
+  auto remaining = static_cast<uint64_t>(e.st.st_size);
+  while (remaining > 0) {
+    const auto want = static_cast<size_t>(std::min<uint64_t>(remaining, buffer.size()));
+    ssize_t n = ::read(file.get(), buffer.data(), want);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("cannot read " + e.absolute.string());
+    }
+    if (n == 0) {
+      // The file shrank while we archived it: pad with zeros to keep the tar stream valid.
+      log::warning("{} shrank while it was archived; the cached copy is padded with zeros",
+                   e.absolute.string());
+      std::fill(buffer.begin(), buffer.end(), 0);
+      n = static_cast<ssize_t>(want);
+    }
+    if (archive_write_data(a, buffer.data(), static_cast<size_t>(n)) < 0) {
+      sink.rethrow_if_failed();
+      throw OperationError(fmt::format("tar: {}", archive_error_string(a)));
+    }
+    remaining -= static_cast<uint64_t>(n);
+  }
+}
+
+} // namespace
+
+std::vector<PlannedEntry> plan_entries(const fs::path& workspace, const std::vector<fs::path>& paths) {
+  std::vector<PlannedEntry> out;
+  for (const auto& path : paths) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) throw_unreadable(path, errno);
+    walk(workspace, path, st, out);
+  }
+  return out;
+}
+
+TarStats write_tar(const std::vector<PlannedEntry>& entries, ByteSink& out) {
+  ErrorKeepingSink sink(out);
+  std::unique_ptr<struct archive, ArchiveWriteDeleter> a(archive_write_new());
+  if (!a) throw OperationError("tar: cannot create libarchive writer");
+  check(a.get(), archive_write_set_format_pax_restricted(a.get()), "tar format");
+  check(a.get(), archive_write_add_filter_none(a.get()), "tar filter");
+  check(a.get(), archive_write_set_bytes_per_block(a.get(), 64 * 1024), "tar block size");
+  check(a.get(), archive_write_set_bytes_in_last_block(a.get(), 1), "tar last block");
+  if (archive_write_open2(a.get(), &sink, nullptr, write_callback, nullptr, nullptr) != ARCHIVE_OK) {
+    sink.rethrow_if_failed();
+    throw OperationError(fmt::format("tar: {}", archive_error_string(a.get())));
+  }
+
+  std::unique_ptr<archive_entry_linkresolver, ResolverDeleter> resolver(archive_entry_linkresolver_new());
+  archive_entry_linkresolver_set_strategy(resolver.get(), ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+
+  TarStats stats;
+  std::vector<char> buffer(256 * 1024);
+  std::string link_target(4096, '\0');
+  ReadAhead read_ahead(entries);
+
+  for (size_t i = 0; i < entries.size(); ++i) {
+    read_ahead.advance(i);
+    const auto& e = entries[i];
+    archive_entry* raw = archive_entry_new();
+    if (!raw) throw OperationError("tar: out of memory");
+    archive_entry_copy_pathname(raw, e.member_name.c_str());
+    archive_entry_copy_stat(raw, &e.st);
+    archive_entry_unset_atime(raw);
+    archive_entry_unset_ctime(raw);
+    archive_entry_unset_birthtime(raw);
+    std::unique_ptr<archive_entry, EntryDeleter> entry(raw);
+
+    if (S_ISLNK(e.st.st_mode)) {
+      ssize_t n = ::readlink(e.absolute.c_str(), link_target.data(), link_target.size());
+      if (n < 0) throw_errno("cannot read symlink " + e.absolute.string());
+      archive_entry_copy_symlink(entry.get(), std::string(link_target.data(), static_cast<size_t>(n)).c_str());
+      ++stats.symlinks;
+    } else if (S_ISDIR(e.st.st_mode)) {
+      ++stats.directories;
+    } else if (!S_ISREG(e.st.st_mode)) {
+      log::warning("skipping {}: not a regular file, directory or symlink", e.absolute.string());
+      continue;
+    }
+
+    bool write_data = S_ISREG(e.st.st_mode);
+    if (S_ISREG(e.st.st_mode) && e.st.st_nlink > 1) {
+      archive_entry* spare = nullptr;
+      archive_entry* linked = entry.release();
+      archive_entry_linkify(resolver.get(), &linked, &spare);
+      entry.reset(linked);
+      if (spare) archive_entry_free(spare);
+      if (archive_entry_hardlink(entry.get()) != nullptr) {
+        write_data = false;
+        ++stats.hardlinks;
+      }
+    }
+
+    if (archive_write_header(a.get(), entry.get()) < ARCHIVE_WARN) {
+      sink.rethrow_if_failed();
+      throw OperationError(fmt::format("tar: {}: {}", e.member_name, archive_error_string(a.get())));
+    }
+    if (write_data) {
+      if (archive_entry_size(entry.get()) > 0) copy_file_data(a.get(), e, buffer, sink);
+      ++stats.files;
+      stats.data_bytes += static_cast<uint64_t>(e.st.st_size);
+    }
+  }
+  if (archive_write_close(a.get()) != ARCHIVE_OK) {
+    sink.rethrow_if_failed();
+    throw OperationError(fmt::format("tar: {}", archive_error_string(a.get())));
+  }
+  return stats;
+}
+
+} // namespace cachekit::archive

@@ -1,0 +1,57 @@
+#pragma once
+// Streaming zstd in both directions. Compression runs on zstd's own worker threads;
+// the window stays at the level's default (≤ 2^27, no long mode) because actions/cache
+// restores with plain `unzstd`, which refuses larger windows.
+#include "util/byte_stream.hpp"
+
+#include <memory>
+#include <vector>
+
+struct ZSTD_CCtx_s;
+struct ZSTD_DCtx_s;
+
+namespace cachekit::archive {
+
+struct CompressionSettings {
+  int level = 3;
+  int threads = 0; // zstd workers; 0 = compress on the calling thread
+};
+
+class ZstdCompressSink : public ByteSink {
+public:
+  ZstdCompressSink(ByteSink& downstream, CompressionSettings settings);
+  ~ZstdCompressSink() override;
+  void write(std::span<const std::byte> data) override;
+  void close() override; // ends the frame and closes the downstream sink
+
+private:
+  struct CCtxDeleter {
+    void operator()(ZSTD_CCtx_s* ctx) const;
+  };
+  void drive(std::span<const std::byte> data, int directive);
+
+  ByteSink& downstream_;
+  std::unique_ptr<ZSTD_CCtx_s, CCtxDeleter> ctx_;
+  std::vector<std::byte> out_;
+};
+
+class ZstdDecompressSource : public ByteSource {
+public:
+  explicit ZstdDecompressSource(ByteSource& upstream);
+  ~ZstdDecompressSource() override;
+  size_t read(std::span<std::byte> out) override;
+
+private:
+  struct DCtxDeleter {
+    void operator()(ZSTD_DCtx_s* ctx) const;
+  };
+  ByteSource& upstream_;
+  std::unique_ptr<ZSTD_DCtx_s, DCtxDeleter> ctx_;
+  std::vector<std::byte> in_;
+  size_t in_pos_ = 0;
+  size_t in_size_ = 0;
+  bool upstream_eof_ = false;
+  size_t last_hint_ = 1; // 0 once a frame is complete and flushed
+};
+
+} // namespace cachekit::archive

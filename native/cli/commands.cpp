@@ -1,0 +1,285 @@
+#include "cli/commands.hpp"
+
+#include "cli/options.hpp"
+#include "cli/runner_io.hpp"
+#include "cli/state.hpp"
+#include "engine/maintenance.hpp"
+#include "engine/restore.hpp"
+#include "engine/save.hpp"
+#include "storage/factory.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <fmt/format.h>
+#include <thread>
+#include <unistd.h>
+
+namespace cachekit::cli {
+namespace {
+
+// Inputs shared by every command that talks to a backend.
+const std::vector<OptionSpec> kCommon = {
+    {"backend"},        {"local-dir"},       {"repository"}, {"ref"},   {"base-ref"},
+    {"default-branch"}, {"workspace"},       {"state-id"},   {"state-dir"},
+    {"debug", true},
+};
+
+std::vector<OptionSpec> with_common(std::vector<OptionSpec> specs) {
+  specs.insert(specs.end(), kCommon.begin(), kCommon.end());
+  return specs;
+}
+
+struct Common {
+  storage::BackendSettings backend;
+  engine::Scope scope;
+  fs::path workspace;
+  fs::path state_dir;
+  std::string state_id;
+};
+
+std::string first_of(const Options& o, const std::string& name, const char* runner_var, const std::string& fallback) {
+  if (auto v = o.get(name); v && !v->empty()) return *v;
+  if (runner_var)
+    if (auto v = env(runner_var); v && !v->empty()) return *v;
+  return fallback;
+}
+
+Common resolve_common(const Options& o, const RestoreState* state) {
+  if (o.get_bool("debug", env("RUNNER_DEBUG").value_or("") == "1")) log::set_debug(true);
+  auto pick = [&](const std::string& name, const char* runner_var, const std::string& from_state,
+                  const std::string& fallback) {
+    if (auto v = o.get(name); v && !v->empty()) return *v;
+    if (!from_state.empty()) return from_state;
+    return first_of(o, name, runner_var, fallback);
+  };
+  Common c;
+  c.backend.type = pick("backend", nullptr, state ? state->backend : "", "local");
+  c.backend.local_dir = expand_home(pick("local-dir", nullptr, state ? state->local_dir : "", "~/.cache/cachekit"));
+  c.workspace = pick("workspace", "GITHUB_WORKSPACE", state ? state->workspace : "", fs::current_path().string());
+  if (!c.workspace.is_absolute()) c.workspace = fs::absolute(c.workspace);
+  c.workspace = normalize_lexically(c.workspace);
+  c.scope.repository = pick("repository", "GITHUB_REPOSITORY", state ? state->repository : "", "local/local");
+  c.scope.ref = pick("ref", "GITHUB_REF", state ? state->ref : "", "refs/heads/main");
+  c.scope.base_ref = pick("base-ref", "GITHUB_BASE_REF", state ? state->base_ref : "", "");
+  c.scope.default_branch = pick("default-branch", nullptr, state ? state->default_branch : "", "main");
+  c.state_dir = o.get_or("state-dir", default_state_dir().string());
+  c.state_id = o.get_or("state-id", "default");
+  return c;
+}
+
+std::vector<std::string> lines_of(const Options& o, const std::string& name) {
+  return split_lines(o.get_or(name, ""));
+}
+
+std::string required(const Options& o, const std::string& name, const std::string& expected) {
+  auto v = o.get(name);
+  if (!v || trim(*v).empty())
+    throw UsageError(fmt::format("{}: missing (expected {}; pass --{} or set {})", name, expected, name,
+                                 Options::env_name(name)));
+  return trim(*v);
+}
+
+archive::CompressionSettings compression_from(const Options& o) {
+  archive::CompressionSettings c;
+  c.level = parse_int(o.get_or("compression-level", "3"), "compression-level", 1, 19);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  c.threads = parse_int(o.get_or("threads", std::to_string(cores)), "threads", 0, 256);
+  return c;
+}
+
+} // namespace
+
+int run_restore(const std::vector<std::string>& args) {
+  const Options o(with_common({{"path", false, true},
+                               {"key"},
+                               {"restore-keys", false, true},
+                               {"cache-policy"},
+                               {"lookup-only", true},
+                               {"fail-on-cache-miss", true}}),
+                  args);
+  const auto c = resolve_common(o, nullptr);
+  engine::RestoreRequest request;
+  request.path_patterns = lines_of(o, "path");
+  if (request.path_patterns.empty())
+    throw UsageError("path: missing (expected one or more paths, one per line; pass --path or set CACHEKIT_PATH)");
+  request.primary_key = required(o, "key", "a cache key");
+  request.restore_keys = lines_of(o, "restore-keys");
+  request.workspace = c.workspace;
+  request.scope = c.scope;
+  request.policy = engine::parse_cache_policy(o.get_or("cache-policy", "read-write"));
+  request.lookup_only = o.get_bool("lookup-only", false);
+  const bool fail_on_miss = o.get_bool("fail-on-cache-miss", false);
+
+  auto backend = storage::make_backend(c.backend);
+  const auto outcome = engine::restore(*backend, request);
+
+  RestoreState state;
+  state.state_id = c.state_id;
+  state.path_patterns = request.path_patterns;
+  state.key = request.primary_key;
+  state.version = outcome.version;
+  state.matched_key = outcome.matched_key;
+  state.exact_hit = outcome.exact;
+  state.backend = c.backend.type;
+  state.local_dir = c.backend.local_dir;
+  state.cache_policy = engine::to_string(request.policy);
+  state.workspace = c.workspace.string();
+  state.repository = c.scope.repository;
+  state.ref = c.scope.ref;
+  state.base_ref = c.scope.base_ref;
+  state.default_branch = c.scope.default_branch;
+  write_state(c.state_dir, state);
+
+  write_outputs({{"cache-hit", outcome.exact ? "true" : "false"},
+                 {"cache-primary-key", request.primary_key},
+                 {"cache-matched-key", outcome.matched_key},
+                 {"cache-size", std::to_string(outcome.found ? outcome.size : 0)},
+                 {"cache-backend", outcome.found ? backend->name() : ""}});
+  append_summary({"restore", request.primary_key,
+                  outcome.found ? (outcome.exact ? "hit" : "restore-key hit") : "miss: " + outcome.note,
+                  outcome.matched_key, backend->describe(), outcome.size, outcome.seconds});
+
+  if (!outcome.found && fail_on_miss) {
+    log::error("Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: {}",
+               request.primary_key);
+    return 1;
+  }
+  return 0;
+}
+
+int run_save(const std::vector<std::string>& args) {
+  const Options o(with_common({{"path", false, true},
+                               {"key"},
+                               {"cache-policy"},
+                               {"compression-level"},
+                               {"threads"},
+                               {"job-status"}}),
+                  args);
+  const auto state_dir = o.get_or("state-dir", default_state_dir().string());
+  const auto state_id = o.get_or("state-id", "default");
+  const auto state = read_state(state_dir, state_id);
+
+  if (auto status = o.get("job-status"); status && to_lower(*status) == "cancelled") {
+    log::info("Not saving: the job was cancelled");
+    write_outputs({{"cache-saved", "false"}});
+    return 0;
+  }
+  if (!state && !o.given("key") && !o.given("path")) {
+    log::info("Not saving: no state from a restore step (looked for {}) and no --key/--path given",
+              state_file(state_dir, state_id).string());
+    write_outputs({{"cache-saved", "false"}});
+    return 0;
+  }
+  const auto c = resolve_common(o, state ? &*state : nullptr);
+  engine::SaveRequest request;
+  request.path_patterns = o.given("path") ? lines_of(o, "path") : (state ? state->path_patterns : std::vector<std::string>{});
+  if (request.path_patterns.empty())
+    throw UsageError("path: missing (expected one or more paths, one per line; pass --path or set CACHEKIT_PATH)");
+  request.key = o.given("key") ? trim(*o.get("key")) : (state ? state->key : "");
+  request.workspace = c.workspace;
+  request.scope = c.scope;
+  request.policy = engine::parse_cache_policy(
+      o.get_or("cache-policy", state && !state->cache_policy.empty() ? state->cache_policy : "read-write"));
+  request.restored_exact = state && state->exact_hit && state->key == request.key;
+  request.compression = compression_from(o);
+  request.run_id = env("GITHUB_RUN_ID").value_or("");
+  request.commit = env("GITHUB_SHA").value_or("");
+
+  auto backend = storage::make_backend(c.backend);
+  const auto outcome = engine::save(*backend, request);
+  write_outputs({{"cache-saved", outcome.saved ? "true" : "false"},
+                 {"cache-primary-key", request.key},
+                 {"cache-size", std::to_string(outcome.size)},
+                 {"cache-backend", outcome.saved ? backend->name() : ""}});
+  append_summary({"save", request.key, outcome.saved ? "saved" : "skipped: " + outcome.skipped_reason, "",
+                  backend->describe(), outcome.size, outcome.seconds});
+  return 0;
+}
+
+int run_ls(const std::vector<std::string>& args) {
+  const Options o(with_common({{"key-prefix"}, {"all-refs", true}}), args);
+  const auto c = resolve_common(o, nullptr);
+  auto backend = storage::make_backend(c.backend);
+  storage::ListFilter filter{o.get_or("repository", ""), o.get_or("ref", ""), o.get_or("key-prefix", "")};
+  auto entries = backend->list(filter);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.last_used_ms > b.last_used_ms; });
+  const auto now = unix_millis_now();
+  std::printf("%-10s %-8s %-8s %-12s %-24s %s\n", "SIZE", "AGE", "USED", "VERSION", "REF", "KEY");
+  uint64_t total = 0;
+  for (const auto& e : entries) {
+    total += e.size;
+    std::printf("%-10s %-8s %-8s %-12s %-24s %s\n", human_bytes(e.size).c_str(),
+                human_duration(std::chrono::seconds((now - e.created_ms) / 1000)).c_str(),
+                human_duration(std::chrono::seconds((now - e.last_used_ms) / 1000)).c_str(),
+                e.version.substr(0, 12).c_str(), e.ref.c_str(), e.key.c_str());
+  }
+  std::printf("%zu entries, %s\n", entries.size(), human_bytes(total).c_str());
+  return 0;
+}
+
+int run_rm(const std::vector<std::string>& args) {
+  const Options o(with_common({{"key"}, {"prefix"}, {"dry-run", true}}), args);
+  const auto c = resolve_common(o, nullptr);
+  const auto key = o.get_or("key", "");
+  const auto prefix = o.get_or("prefix", "");
+  if (key.empty() == prefix.empty())
+    throw UsageError("rm: give exactly one of --key (exact key) or --prefix (key prefix)");
+  auto backend = storage::make_backend(c.backend);
+  storage::ListFilter filter{o.get_or("repository", ""), o.get_or("ref", ""), key.empty() ? prefix : key};
+  const bool dry_run = o.get_bool("dry-run", false);
+  size_t removed = 0;
+  for (const auto& e : backend->list(filter)) {
+    if (!key.empty() && e.key != key) continue;
+    log::info("{} {} ({}, {}, {})", dry_run ? "would remove" : "removing", e.key, e.repository, e.ref,
+              human_bytes(e.size));
+    if (!dry_run) backend->remove(e);
+    ++removed;
+  }
+  if (!dry_run) backend->collect_garbage(600);
+  std::printf("%s %zu entries\n", dry_run ? "would remove" : "removed", removed);
+  return 0;
+}
+
+int run_prune(const std::vector<std::string>& args) {
+  const Options o(with_common({{"max-age"}, {"max-total-size"}, {"keep-last-used"}, {"dry-run", true}}), args);
+  const auto c = resolve_common(o, nullptr);
+  engine::PruneRequest request;
+  if (auto v = o.get("max-age")) request.max_age = parse_duration(*v, "max-age");
+  if (auto v = o.get("max-total-size")) request.max_total_size = parse_size(*v, "max-total-size");
+  if (auto v = o.get("keep-last-used")) request.keep_last_used = static_cast<size_t>(parse_int(*v, "keep-last-used", 0, 1000000));
+  if (!request.max_age && !request.max_total_size)
+    throw UsageError("prune: give --max-age (e.g. 7d) and/or --max-total-size (e.g. 10G)");
+  request.dry_run = o.get_bool("dry-run", false);
+  request.filter = {o.get_or("repository", ""), o.get_or("ref", ""), ""};
+  auto backend = storage::make_backend(c.backend);
+  const auto outcome = engine::prune(*backend, request);
+  std::printf("%s %zu entries (%s), kept %zu entries (%s)\n", request.dry_run ? "would evict" : "evicted",
+              outcome.evicted.size(), human_bytes(outcome.freed_bytes).c_str(), outcome.kept,
+              human_bytes(outcome.kept_bytes).c_str());
+  return 0;
+}
+
+int run_version() {
+  std::printf("cachekit %s\n", CACHEKIT_VERSION);
+  return 0;
+}
+
+void print_help() {
+  std::printf("%s",
+              "usage: cachekit <command> [options]\n"
+              "commands:\n"
+              "  restore   restore a cache entry (--path, --key, --restore-keys, --lookup-only, --fail-on-cache-miss)\n"
+              "  save      save a cache entry (reads the restore step's state; --path/--key override)\n"
+              "  ls        list entries (--repository, --ref, --key-prefix)\n"
+              "  rm        remove entries (--key K | --prefix P, --ref, --dry-run)\n"
+              "  prune     evict entries (--max-age 7d, --max-total-size 10G, --keep-last-used N, --dry-run)\n"
+              "  version   print the version\n"
+              "common options: --backend local|s3|github, --local-dir DIR, --repository, --ref, --base-ref,\n"
+              "  --default-branch, --workspace, --state-id, --state-dir, --cache-policy\n"
+              "every --some-option can also be set as CACHEKIT_SOME_OPTION. See docs/cli.md.\n");
+}
+
+} // namespace cachekit::cli

@@ -1,0 +1,144 @@
+#include "engine/pipeline.hpp"
+
+#include "util/byte_queue.hpp"
+#include "util/error.hpp"
+#include "util/progress.hpp"
+#include "util/sha256.hpp"
+#include "util/strings.hpp"
+
+#include <chrono>
+#include <fmt/format.h>
+#include <thread>
+
+namespace cachekit::engine {
+namespace {
+
+constexpr size_t kChunkSize = 1 << 20;
+constexpr size_t kQueueChunks = 16; // 16 MiB in flight per queue
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+} // namespace
+
+SaveResult run_save_pipeline(const std::vector<archive::PlannedEntry>& entries, storage::EntryWriter& writer,
+                             const archive::CompressionSettings& compression) {
+  const auto start = std::chrono::steady_clock::now();
+  SaveResult result;
+  ChunkQueue queue(kQueueChunks);
+  Sha256 hash;
+  Progress progress("upload", 0);
+  std::exception_ptr upload_error;
+
+  std::jthread upload([&] {
+    try {
+      while (auto chunk = queue.pop()) {
+        hash.update(*chunk);
+        writer.write(*chunk);
+        result.archive_bytes += chunk->size();
+        progress.add(chunk->size());
+      }
+      writer.close();
+    } catch (...) {
+      upload_error = std::current_exception();
+      queue.fail(upload_error);
+    }
+  });
+
+  try {
+    QueueSink to_upload(queue, kChunkSize);
+    archive::ZstdCompressSink zstd(to_upload, compression);
+    result.tar = archive::write_tar(entries, zstd);
+    zstd.close();
+  } catch (...) {
+    queue.fail(std::current_exception());
+    upload.join();
+    throw;
+  }
+  upload.join();
+  if (upload_error) std::rethrow_exception(upload_error);
+  result.sha256 = hash.hex_digest();
+  result.seconds = seconds_since(start);
+  return result;
+}
+
+RestoreResult run_restore_pipeline(ByteSource& source, const std::string& expected_sha256, uint64_t expected_size,
+                                   const archive::PathRules& rules) {
+  const auto start = std::chrono::steady_clock::now();
+  RestoreResult result;
+  ChunkQueue compressed(kQueueChunks);
+  ChunkQueue tar_bytes(kQueueChunks);
+  Progress progress("download", expected_size);
+
+  auto fail_all = [&](std::exception_ptr e) {
+    compressed.fail(e);
+    tar_bytes.fail(e);
+  };
+
+  std::jthread download([&] {
+    try {
+      Sha256 hash;
+      uint64_t total = 0;
+      for (;;) {
+        Chunk chunk(kChunkSize);
+        size_t filled = 0;
+        while (filled < chunk.size()) {
+          const size_t n = source.read(std::span(chunk.data() + filled, chunk.size() - filled));
+          if (n == 0) break;
+          filled += n;
+        }
+        if (filled == 0) break;
+        chunk.resize(filled);
+        hash.update(chunk);
+        total += filled;
+        progress.add(filled);
+        compressed.push(std::move(chunk));
+      }
+      result.archive_bytes = total;
+      if (expected_size > 0 && total != expected_size)
+        throw IntegrityError(fmt::format("archive size mismatch: expected {} bytes, got {}", expected_size, total));
+      if (!expected_sha256.empty()) {
+        const auto actual = hash.hex_digest();
+        if (actual != expected_sha256)
+          throw IntegrityError(fmt::format("archive checksum mismatch: expected sha256 {}, got {}", expected_sha256, actual));
+      }
+      compressed.close();
+    } catch (...) {
+      fail_all(std::current_exception());
+    }
+  });
+
+  std::jthread decompress([&] {
+    try {
+      QueueSource in(compressed);
+      archive::ZstdDecompressSource zstd(in);
+      QueueSink out(tar_bytes, kChunkSize);
+      std::vector<std::byte> buffer(kChunkSize);
+      while (const size_t n = zstd.read(buffer)) out.write(std::span(buffer.data(), n));
+      out.close();
+    } catch (...) {
+      fail_all(std::current_exception());
+    }
+  });
+
+  try {
+    QueueSource in(tar_bytes);
+    result.extracted = archive::extract_tar(in, rules);
+    // Drain what follows the end-of-archive marker, so the checksum covers every byte.
+    std::vector<std::byte> sink(kChunkSize);
+    while (in.read(sink) > 0) {
+    }
+  } catch (...) {
+    fail_all(std::current_exception());
+    download.join();
+    decompress.join();
+    throw;
+  }
+  download.join();
+  decompress.join();
+  result.seconds = seconds_since(start);
+  return result;
+}
+
+} // namespace cachekit::engine

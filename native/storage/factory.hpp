@@ -1,0 +1,17 @@
+#pragma once
+// Builds the configured backend from settings the CLI resolved.
+#include "storage/backend.hpp"
+
+#include <memory>
+#include <string>
+
+namespace cachekit::storage {
+
+struct BackendSettings {
+  std::string type = "local"; // local | s3 | github
+  std::string local_dir;
+};
+
+std::unique_ptr<Backend> make_backend(const BackendSettings& settings);
+
+} // namespace cachekit::storage
