@@ -198,7 +198,7 @@ TarStats write_tar(const std::vector<PlannedEntry>& entries, ByteSink& out) {
   ErrorKeepingSink sink(out);
   std::unique_ptr<struct archive, ArchiveWriteDeleter> a(archive_write_new());
   if (!a) throw OperationError("tar: cannot create libarchive writer");
-  check(a.get(), archive_write_set_format_pax_restricted(a.get()), "tar format");
+  check(a.get(), archive_write_set_format_pax(a.get()), "tar format");
   check(a.get(), archive_write_add_filter_none(a.get()), "tar filter");
   check(a.get(), archive_write_set_bytes_per_block(a.get(), 64 * 1024), "tar block size");
   check(a.get(), archive_write_set_bytes_in_last_block(a.get(), 1), "tar last block");
@@ -208,7 +208,7 @@ TarStats write_tar(const std::vector<PlannedEntry>& entries, ByteSink& out) {
   }
 
   std::unique_ptr<archive_entry_linkresolver, ResolverDeleter> resolver(archive_entry_linkresolver_new());
-  archive_entry_linkresolver_set_strategy(resolver.get(), ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+  archive_entry_linkresolver_set_strategy(resolver.get(), ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE);
 
   TarStats stats;
   std::vector<char> buffer(256 * 1024);

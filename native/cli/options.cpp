@@ -56,7 +56,10 @@ Options::Options(const std::vector<OptionSpec>& specs, const std::vector<std::st
 
 std::optional<std::string> Options::get(const std::string& name) const {
   if (auto it = values_.find(name); it != values_.end()) return it->second;
-  return env(env_name(name).c_str());
+  // An empty variable counts as unset: Actions passes unset inputs as "".
+  auto v = env(env_name(name).c_str());
+  if (v && v->empty()) return std::nullopt;
+  return v;
 }
 
 std::string Options::get_or(const std::string& name, const std::string& fallback) const {

@@ -35,9 +35,8 @@ RestoreOutcome restore(storage::Backend& backend, const RestoreRequest& request)
   const auto& entry = found->entry;
   outcome.matched_key = entry.key;
   outcome.size = entry.size;
-  log::info("Cache {} for {}: '{}' ({}, ref {}, created {})", found->exact ? "hit" : "hit on a restore key",
-            found->exact ? "the primary key" : "restore-key", entry.key, human_bytes(entry.size), entry.ref,
-            iso8601_utc(entry.created_ms));
+  log::info("Cache hit for {}: '{}' ({}, ref {}, created {})", found->exact ? "the primary key" : "a restore key",
+            entry.key, human_bytes(entry.size), entry.ref, iso8601_utc(entry.created_ms));
 
   if (request.lookup_only) {
     outcome.found = true;

@@ -1,0 +1,447 @@
+"""CLI end-to-end tests of restore/save/ls/rm/prune through the local backend."""
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+import unittest
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from cachekit_test import (BIN, CachekitTestCase, cache_version, make_writable, plant_entry, tree_listing,  # noqa: E402
+                           write, zstd_compress)
+
+NOBODY = "65534"
+
+
+def realistic_tree(root):
+    root = Path(root)
+    write(root / "a.txt", "hello\n")
+    write(root / "ro.txt", "read only\n", 0o444)
+    write(root / "exec.sh", "#!/bin/sh\necho hi\n", 0o755)
+    write(root / "sub/deeper/big.bin", os.urandom(3 * 1024 * 1024))
+    write(root / "sub/zeros.bin", b"\0" * 2_000_000)
+    (root / "empty-dir").mkdir()
+    long_name = "d" * 120 + "/" + "f" * 200
+    write(root / long_name, "long name\n")
+    write(root / "ünïcödé/日本語.txt", "non-ascii\n")
+    os.symlink("a.txt", root / "link-to-a")
+    os.symlink("sub/deeper", root / "link-to-dir")
+    os.link(root / "a.txt", root / "hardlink-to-a")
+    write(root / "ro-dir/inside.txt", "x", 0o444)
+    os.chmod(root / "ro-dir", 0o555)
+    for i in range(200):
+        write(root / f"many/{i:03d}.txt", f"file {i}\n" * (i + 1))
+    os.utime(root / "a.txt", ns=(1_700_000_000_123_456_789, 1_700_000_000_123_456_789))
+
+
+def go_module_tree(root, version_suffix=""):
+    """A Go-module-cache-like tree: 0444 files in 0555 directories."""
+    root = Path(root)
+    for m in range(3):
+        mod = root / f"example.com/mod{m}@v1.0.{m}"
+        for f in range(5):
+            write(mod / f"pkg{f}/file.go", f"package pkg{f} // {m}{version_suffix}\n", 0o444)
+        write(mod / "go.mod", f"module example.com/mod{m}\n", 0o444)
+    write(root / "cache/download/example.com/mod0/@v/list", "v1.0.0\n", 0o444)
+    for dirpath, dirnames, _ in os.walk(root, topdown=False):
+        for d in dirnames:
+            os.chmod(os.path.join(dirpath, d), 0o555)
+
+
+class RoundTrip(CachekitTestCase):
+    def test_realistic_tree_round_trip(self):
+        realistic_tree(self.ws / "data")
+        before = tree_listing(self.ws / "data")
+        r = self.save("k1", check=0)
+        self.assertEqual(r.outputs["cache-saved"], "true")
+        make_writable(self.ws / "data")
+        os.rename(self.ws / "data", self.tmp / "moved")
+        r = self.restore("k1", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "true")
+        self.assertEqual(r.outputs["cache-matched-key"], "k1")
+        self.assertEqual(r.outputs["cache-backend"], "local")
+        self.assertGreater(int(r.outputs["cache-size"]), 0)
+        self.assertEqual(tree_listing(self.ws / "data"), before)
+
+    def test_paths_outside_workspace_use_dotdot_members_and_tilde(self):
+        home = Path(self.env["HOME"])
+        write(home / "go/pkg/mod/x.txt", "outside\n")
+        self.run_ck("save", "--path", "~/go/pkg/mod", "--key", "k", check=0)
+        blob = next((self.store / "blobs").rglob("*.tzst"))
+        names = subprocess.run(f"zstd -dc {blob} | tar -tf -", shell=True, capture_output=True, text=True).stdout
+        self.assertIn("../home/go/pkg/mod/x.txt", names)
+        (home / "go/pkg/mod/x.txt").unlink()
+        r = self.run_ck("restore", "--path", "~/go/pkg/mod", "--key", "k", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "true")
+        self.assertEqual((home / "go/pkg/mod/x.txt").read_text(), "outside\n")
+
+    def test_version_depends_on_paths(self):
+        write(self.ws / "data/a", "1")
+        write(self.ws / "other/a", "2")
+        self.save("k", check=0)
+        r = self.restore("k", path="data\nother", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "false")
+        entries = list((self.store / "entries").rglob("*.json"))
+        self.assertEqual(len(entries), 1)
+        self.assertEqual(entries[0].parent.name, cache_version(["data"]))
+
+
+class TarInterop(CachekitTestCase):
+    def test_gnu_tar_and_zstd_extract_our_archive(self):
+        realistic_tree(self.ws / "data")
+        before = tree_listing(self.ws / "data")
+        self.save("k", check=0)
+        blob = next((self.store / "blobs").rglob("*.tzst"))
+        out = self.tmp / "out"
+        out.mkdir()
+        subprocess.run(f"zstd -dc {blob} | tar -xf - -P -C {out}", shell=True, check=True)
+        self.assertEqual(tree_listing(out / "data"), before)
+
+    def test_we_restore_an_actions_cache_style_archive(self):
+        realistic_tree(self.ws / "data")
+        before = tree_listing(self.ws / "data")
+        manifest = self.tmp / "manifest.txt"
+        manifest.write_text("data")  # no trailing newline, as actions/cache writes it
+        archive = subprocess.run(
+            f"tar --posix -cf - -P -C {self.ws} --files-from {manifest} | zstd -T0 -q -c",
+            shell=True, check=True, capture_output=True).stdout
+        plant_entry(self.store, archive, "gnu-key", cache_version(["data"]))
+        make_writable(self.ws / "data")
+        os.rename(self.ws / "data", self.tmp / "moved")
+        r = self.restore("gnu-key", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "true")
+        self.assertEqual(tree_listing(self.ws / "data"), before)
+
+
+class KeyMatching(CachekitTestCase):
+    def test_decoy_key_does_not_hit(self):
+        write(self.ws / "data/f", "decoy")
+        self.save("K-x", check=0)
+        r = self.restore("K", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "false")
+        self.assertEqual(r.outputs["cache-matched-key"], "")
+
+    def test_restore_keys_in_order_and_newest_wins(self):
+        for key, content in [("deps-a-1", "a1"), ("deps-b-1", "b1"), ("deps-a-2", "a2")]:
+            write(self.ws / "data/f", content)
+            self.save(key, check=0)
+            time.sleep(0.01)
+        r = self.restore("deps-c", restore_keys=["deps-a-", "deps-b-"], check=0)
+        self.assertEqual(r.outputs["cache-hit"], "false")
+        self.assertEqual(r.outputs["cache-matched-key"], "deps-a-2")
+        self.assertEqual((self.ws / "data/f").read_text(), "a2")
+        r = self.restore("deps-c", restore_keys=["deps-b-", "deps-a-"], check=0)
+        self.assertEqual(r.outputs["cache-matched-key"], "deps-b-1")
+        r = self.restore("deps-c", restore_keys=["deps-"], check=0)
+        self.assertEqual(r.outputs["cache-matched-key"], "deps-a-2")
+
+    def test_scope_own_ref_then_base_then_default(self):
+        write(self.ws / "data/f", "main")
+        self.save("k-main", check=0)
+        write(self.ws / "data/f", "feature")
+        self.save("k-feature", env={"CACHEKIT_REF": "refs/heads/feature"}, check=0)
+        pr = {"CACHEKIT_REF": "refs/pull/7/merge", "CACHEKIT_BASE_REF": "feature"}
+        r = self.restore("k-none", restore_keys=["k-"], env=pr, check=0)
+        self.assertEqual(r.outputs["cache-matched-key"], "k-feature")
+        # A PR run writes only its own ref, never main's.
+        write(self.ws / "data/f", "pr")
+        self.save("k-pr", env=pr, check=0)
+        r = self.restore("k-pr", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "false")
+        r = self.restore("k-pr", env=pr, check=0)
+        self.assertEqual(r.outputs["cache-hit"], "true")
+        # Another branch sees main (default branch) but not the feature branch.
+        r = self.restore("k-none", restore_keys=["k-"], env={"CACHEKIT_REF": "refs/heads/other"}, check=0)
+        self.assertEqual(r.outputs["cache-matched-key"], "k-main")
+
+
+class ReadOnlyGoModuleCache(CachekitTestCase):
+    def test_restore_over_read_only_tree_as_nobody(self):
+        os.chmod(self.tmp, 0o777)
+        data = self.ws / "data"
+        go_module_tree(data, "-new")
+        write_ro_extra = data / "example.com/mod0@v1.0.0/pkg0"
+        os.chmod(write_ro_extra, 0o755)
+        write(write_ro_extra / "added.go", "package pkg0 // added\n", 0o444)
+        os.chmod(write_ro_extra, 0o555)
+        want = tree_listing(data)
+        self.save("go", check=0)
+        # An older state on disk, owned by nobody, read-only like Go leaves it.
+        make_writable(data)
+        subprocess.run(["rm", "-rf", str(data)], check=True)
+        go_module_tree(data, "-old")
+        subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(self.tmp)], check=True)
+        # GNU tar fails here; that is the bug we fix.
+        r = self.restore("go", user=NOBODY, check=0)
+        self.assertEqual(r.outputs["cache-hit"], "true", r)
+        got = tree_listing(data)
+        self.assertEqual([x for x in got if x[1] != "d"], [x for x in want if x[1] != "d"])
+        self.assertEqual([(x[0], x[2]) for x in got if x[1] == "d"], [(x[0], x[2]) for x in want if x[1] == "d"])
+        self.assertEqual((data / "example.com/mod0@v1.0.0/pkg0/added.go").read_text(), "package pkg0 // added\n")
+
+
+def tar_zst(members):
+    """members: list of (TarInfo kwargs, bytes or None)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for info, data in members:
+            ti = tarfile.TarInfo(info.pop("name"))
+            for k, v in info.items():
+                setattr(ti, k, v)
+            if data is not None:
+                ti.size = len(data)
+                t.addfile(ti, io.BytesIO(data))
+            else:
+                t.addfile(ti)
+    return zstd_compress(buf.getvalue())
+
+
+class UnsafeArchives(CachekitTestCase):
+    def plant_and_restore(self, members):
+        plant_entry(self.store, tar_zst(members), "evil", cache_version(["data"]))
+        return self.restore("evil")
+
+    def assert_refused(self, r, outside):
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("outside the cache paths", r.stderr)
+        self.assertNotEqual(r.outputs.get("cache-hit"), "true")
+        self.assertFalse(outside.exists(), f"{outside} was written")
+
+    def test_dotdot_escape_refused(self):
+        r = self.plant_and_restore([({"name": "data/ok.txt"}, b"ok"), ({"name": "data/../escaped.txt"}, b"evil")])
+        self.assert_refused(r, self.ws / "escaped.txt")
+
+    def test_absolute_path_refused(self):
+        target = self.tmp / "abs-escape.txt"
+        r = self.plant_and_restore([({"name": str(target)}, b"evil")])
+        self.assert_refused(r, target)
+
+    def test_symlink_pointing_outside_refused(self):
+        r = self.plant_and_restore([({"name": "data/link", "type": tarfile.SYMTYPE, "linkname": str(self.tmp)}, None),
+                                    ({"name": "data/link/planted.txt"}, b"evil")])
+        self.assert_refused(r, self.tmp / "planted.txt")
+        self.assertFalse((self.ws / "data/link").exists())
+
+    def test_hardlink_to_outside_refused(self):
+        secret = self.tmp / "secret.txt"
+        write(secret, "secret")
+        r = self.plant_and_restore([({"name": "data/h", "type": tarfile.LNKTYPE, "linkname": str(secret)}, None)])
+        self.assert_refused(r, self.ws / "data/h")
+
+    def test_existing_symlink_dir_on_disk_not_followed(self):
+        outside = self.tmp / "outside"
+        outside.mkdir()
+        (self.ws / "data").mkdir()
+        os.symlink(outside, self.ws / "data/sub")
+        r = self.plant_and_restore([({"name": "data/sub/planted.txt"}, b"evil")])
+        self.assertEqual(r.rc, 1, r)
+        self.assertFalse((outside / "planted.txt").exists())
+
+
+class Integrity(CachekitTestCase):
+    def test_corrupted_archive_is_a_miss_with_warning(self):
+        write(self.ws / "data/f", os.urandom(100000))
+        self.save("k", check=0)
+        blob = next((self.store / "blobs").rglob("*.tzst"))
+        raw = bytearray(blob.read_bytes())
+        raw[len(raw) // 2] ^= 0xFF
+        blob.write_bytes(bytes(raw))
+        r = self.restore("k", env={"GITHUB_ACTIONS": "true"}, check=0)
+        self.assertEqual(r.outputs["cache-hit"], "false")
+        self.assertEqual(r.outputs["cache-matched-key"], "")
+        self.assertIn("::warning::", r.stderr)
+        self.assertIn("damaged", r.stderr)
+
+    def test_truncated_archive_is_a_miss(self):
+        write(self.ws / "data/f", os.urandom(100000))
+        self.save("k", check=0)
+        blob = next((self.store / "blobs").rglob("*.tzst"))
+        blob.write_bytes(blob.read_bytes()[:-100])
+        r = self.restore("k", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "false")
+
+    def test_kill_9_during_save_leaves_no_entry(self):
+        write(self.ws / "data/big", os.urandom(64 * 1024 * 1024))
+        for i in range(50):
+            write(self.ws / f"data/more/{i}", os.urandom(1024 * 1024))
+        env = dict(self.env, CACHEKIT_COMPRESSION_LEVEL="19", CACHEKIT_THREADS="1")
+        p = subprocess.Popen([str(BIN), "save", "--path", "data",
+                              "--key", "k"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 20
+        while time.time() < deadline and not list((self.store / "tmp").glob("*.partial")):
+            time.sleep(0.02)
+        time.sleep(0.3)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        self.assertEqual(p.returncode, -9, "save finished before it could be killed")
+        self.assertEqual(list((self.store / "entries").rglob("*.json")) if (self.store / "entries").exists() else [], [])
+        r = self.restore("k", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "false")
+        r = self.run_ck("ls", check=0)
+        self.assertIn("0 entries", r.stdout)
+
+    def test_parallel_saves_of_one_key_make_one_entry(self):
+        write(self.ws / "data/f", os.urandom(2 * 1024 * 1024))
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda _: self.save("race"), range(8)))
+        for r in results:
+            self.assertEqual(r.rc, 0, r)
+        self.assertGreaterEqual(sum(r.outputs["cache-saved"] == "true" for r in results), 1)
+        self.assertEqual(sum(r.outputs["cache-saved"] == "true" for r in results), 1,
+                         [r.stderr for r in results])
+        self.assertEqual(len(list((self.store / "entries").rglob("*.json"))), 1)
+        make_writable(self.ws / "data")
+        os.rename(self.ws / "data", self.tmp / "moved")
+        r = self.restore("race", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "true")
+        self.assertEqual((self.ws / "data/f").read_bytes(), (self.tmp / "moved/f").read_bytes())
+
+
+class BadInput(CachekitTestCase):
+    def assert_usage(self, r, *words):
+        self.assertEqual(r.rc, 2, r)
+        for w in words:
+            self.assertIn(w, r.stderr)
+
+    def test_bad_inputs_exit_2_naming_the_input(self):
+        write(self.ws / "data/f", "x")
+        self.assert_usage(self.run_ck("restore", "--path", "data", "--key", ""), "key")
+        self.assert_usage(self.run_ck("save", "--path", "data", "--key", "a,b"), "key", "comma")
+        self.assert_usage(self.run_ck("restore", "--path", "data", "--key", "k" * 513), "key", "513")
+        self.assert_usage(self.run_ck("restore", "--path", "data", "--key", "k",
+                                      "--restore-keys", "\n".join(f"r{i}" for i in range(10))), "restore-keys")
+        self.assert_usage(self.run_ck("restore", "--key", "k"), "path")
+        self.assert_usage(self.run_ck("save", "--key", "k", "--path", ""), "path")
+        self.assert_usage(self.run_ck("restore", "--path", "data", "--key", "k", "--cache-policy", "sometimes"),
+                          "cache-policy")
+        self.assert_usage(self.run_ck("restore", "--path", "data", "--key", "k", "--bogus"), "--bogus")
+        self.assert_usage(self.run_ck("restore", "--path", "data", "--key", "k", "--lookup-only=maybe"),
+                          "lookup-only")
+        self.assert_usage(self.run_ck("prune", "--max-age", "soon"), "max-age")
+        self.assertFalse((self.store / "entries").exists() and list((self.store / "entries").rglob("*.json")))
+
+    def test_unreadable_path_exit_2_and_nothing_stored(self):
+        os.chmod(self.tmp, 0o777)
+        write(self.ws / "data/secret/f", "x")
+        os.chmod(self.ws / "data/secret", 0o000)
+        subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(self.tmp)], check=True)
+        r = self.save("k", user=NOBODY)
+        self.assert_usage(r, "path", "secret")
+        self.assertEqual(list((self.store / "entries").rglob("*.json")) if (self.store / "entries").exists() else [], [])
+
+
+class Policies(CachekitTestCase):
+    def test_lookup_only_does_not_download(self):
+        write(self.ws / "data/f", "x")
+        self.save("k", check=0)
+        (self.ws / "data/f").unlink()
+        r = self.restore("k", lookup_only=True) if False else self.run_ck(
+            "restore", "--path", "data", "--key", "k", "--lookup-only", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "true")
+        self.assertFalse((self.ws / "data/f").exists())
+
+    def test_fail_on_cache_miss(self):
+        r = self.run_ck("restore", "--path", "data", "--key", "nope", "--fail-on-cache-miss",
+                        env={"GITHUB_ACTIONS": "true"})
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("::error::", r.stderr)
+        self.assertIn("fail-on-cache-miss", r.stderr)
+
+    def test_read_only_policy_restores_but_never_saves(self):
+        write(self.ws / "data/f", "x")
+        self.save("k", check=0)
+        r = self.run_ck("restore", "--path", "data", "--key", "k2", "--restore-keys", "k",
+                        "--cache-policy", "read-only", check=0)
+        self.assertEqual(r.outputs["cache-matched-key"], "k")
+        r = self.run_ck("save", check=0)  # state carries the policy
+        self.assertEqual(r.outputs["cache-saved"], "false")
+        self.assertIn("read-only", r.stderr)
+
+    def test_off_and_write_only(self):
+        write(self.ws / "data/f", "x")
+        self.save("k", check=0)
+        for policy in ("off", "write-only"):
+            r = self.run_ck("restore", "--path", "data", "--key", "k", "--cache-policy", policy, check=0)
+            self.assertEqual(r.outputs["cache-hit"], "false")
+        r = self.run_ck("save", "--path", "data", "--key", "k3", "--cache-policy", "off", check=0)
+        self.assertEqual(r.outputs["cache-saved"], "false")
+
+    def test_save_skipped_after_exact_hit_and_when_key_exists(self):
+        write(self.ws / "data/f", "x")
+        self.save("k", check=0)
+        self.restore("k", check=0)
+        r = self.run_ck("save", check=0)
+        self.assertEqual(r.outputs["cache-saved"], "false")
+        self.assertIn("restored exactly", r.stderr)
+        r = self.save("k", env={"CACHEKIT_STATE_ID": "fresh"}, check=0)
+        self.assertEqual(r.outputs["cache-saved"], "false")
+        self.assertIn("already exists", r.stderr)
+
+    def test_save_without_state_does_nothing_and_says_why(self):
+        r = self.run_ck("save", check=0)
+        self.assertEqual(r.outputs["cache-saved"], "false")
+        self.assertIn("no state", r.stderr)
+
+    def test_cancelled_job_does_not_save(self):
+        write(self.ws / "data/f", "x")
+        self.restore("k", check=0)
+        r = self.run_ck("save", "--job-status", "cancelled", check=0)
+        self.assertEqual(r.outputs["cache-saved"], "false")
+        self.assertIn("cancelled", r.stderr)
+
+
+class RunnerIO(CachekitTestCase):
+    def test_outputs_state_summary_in_actions(self):
+        write(self.ws / "data/f", "x")
+        out = self.tmp / "gh_output"
+        summary = self.tmp / "summary.md"
+        runner_temp = self.tmp / "runner_temp"
+        runner_temp.mkdir()
+        env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(out), "GITHUB_STEP_SUMMARY": str(summary),
+               "RUNNER_TEMP": str(runner_temp), "CACHEKIT_STATE_DIR": ""}
+        del self.env["CACHEKIT_STATE_DIR"]
+        r = self.run_ck("restore", "--path", "data", "--key", "k", "--state-id", "go", env=env, check=0)
+        text = out.read_text()
+        self.assertIn("cache-hit=false\n", text)
+        self.assertIn("cache-primary-key=k\n", text)
+        state = json.loads((runner_temp / "cachekit-state/go.json").read_text())
+        self.assertEqual(state["key"], "k")
+        self.assertEqual(state["path"], ["data"])
+        r = self.run_ck("save", "--state-id", "go", env=env, check=0)
+        self.assertEqual(r.outputs["cache-saved"], "true")
+        self.assertIn("cache-saved=true", out.read_text())
+        self.assertIn("| cachekit save |", summary.read_text())
+        self.assertIn("| cachekit restore |", summary.read_text())
+        # A second state id does not see the first one's state.
+        r = self.run_ck("save", "--state-id", "other", env=env, check=0)
+        self.assertIn("no state", r.stderr)
+
+
+class Operator(CachekitTestCase):
+    def test_ls_rm_prune(self):
+        for i in range(4):
+            write(self.ws / "data/f", os.urandom(50000))
+            self.save(f"k{i}", check=0)
+        r = self.run_ck("ls", check=0)
+        self.assertIn("4 entries", r.stdout)
+        self.run_ck("restore", "--path", "data", "--key", "k0", check=0)  # k0 becomes most recently used
+        r = self.run_ck("prune", "--max-total-size", "120K", check=0)
+        self.assertIn("evicted 2 entries", r.stdout)
+        left = self.run_ck("ls", check=0).stdout
+        self.assertIn("k0", left)
+        self.assertIn("k3", left)
+        self.assertNotIn("k1", left)
+        r = self.run_ck("rm", "--key", "k3", check=0)
+        self.assertIn("removed 1 entries", r.stdout)
+        r = self.run_ck("prune", "--max-age", "0s", "--keep-last-used", "1", check=0)
+        self.assertIn("evicted 0 entries", r.stdout) if False else None
+        self.assertIn("1 entries", self.run_ck("ls", check=0).stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,133 @@
+#include "archive/path_rules.hpp"
+#include "archive/safe_extractor.hpp"
+#include "archive/tar_writer.hpp"
+#include "archive/zstd_stream.hpp"
+#include "util/error.hpp"
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace cachekit;
+
+namespace {
+struct MemorySink : ByteSink {
+  std::vector<std::byte> data;
+  bool closed = false;
+  void write(std::span<const std::byte> d) override { data.insert(data.end(), d.begin(), d.end()); }
+  void close() override { closed = true; }
+};
+struct MemorySource : ByteSource {
+  const std::vector<std::byte>& data;
+  size_t pos = 0;
+  size_t max_read;
+  MemorySource(const std::vector<std::byte>& d, size_t max = 7777) : data(d), max_read(max) {}
+  size_t read(std::span<std::byte> out) override {
+    const size_t n = std::min({out.size(), data.size() - pos, max_read});
+    std::memcpy(out.data(), data.data() + pos, n);
+    pos += n;
+    return n;
+  }
+};
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/cachekit-unit-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+void write_file(const fs::path& p, const std::string& content) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << content;
+}
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+} // namespace
+
+TEST_CASE("zstd streams round trip in small pieces, multithreaded, and detect damage") {
+  std::mt19937 rng(42);
+  std::string text;
+  for (int i = 0; i < 200000; ++i) text += static_cast<char>('a' + rng() % 4);
+  MemorySink compressed;
+  {
+    archive::ZstdCompressSink z(compressed, {3, 2});
+    for (size_t i = 0; i < text.size(); i += 1000) z.write(std::as_bytes(std::span(text.data() + i, std::min<size_t>(1000, text.size() - i))));
+    z.close();
+  }
+  CHECK(compressed.closed);
+  CHECK(compressed.data.size() < text.size());
+  MemorySource src(compressed.data, 100);
+  archive::ZstdDecompressSource d(src);
+  std::string out;
+  std::byte buf[4096];
+  while (size_t n = d.read(buf)) out.append(reinterpret_cast<const char*>(buf), n);
+  CHECK(out == text);
+
+  auto truncated = compressed.data;
+  truncated.resize(truncated.size() - 10);
+  MemorySource tsrc(truncated);
+  archive::ZstdDecompressSource td(tsrc);
+  CHECK_THROWS_AS([&] { while (td.read(buf) > 0) {} }(), IntegrityError);
+}
+
+TEST_CASE("tar writer and safe extractor round trip a tree with links and modes") {
+  TempDir ws;
+  write_file(ws.path / "data/a.txt", "alpha");
+  write_file(ws.path / "data/sub/b.bin", std::string(300000, 'b'));
+  fs::create_directory(ws.path / "data/empty");
+  fs::create_symlink("a.txt", ws.path / "data/link");
+  fs::create_hard_link(ws.path / "data/a.txt", ws.path / "data/hard");
+  ::chmod((ws.path / "data/a.txt").c_str(), 0444);
+
+  const auto entries = archive::plan_entries(ws.path, {ws.path / "data"});
+  REQUIRE(entries.front().member_name == "data");
+  MemorySink tar;
+  const auto stats = archive::write_tar(entries, tar);
+  CHECK(stats.files == 2);
+  CHECK(stats.hardlinks == 1);
+  CHECK(stats.symlinks == 1);
+
+  TempDir out;
+  archive::PathRules rules(out.path, {out.path / "data"});
+  MemorySource src(tar.data);
+  const auto x = archive::extract_tar(src, rules);
+  CHECK(x.files == 2);
+  CHECK(read(out.path / "data/a.txt") == "alpha");
+  CHECK(read(out.path / "data/sub/b.bin").size() == 300000);
+  CHECK(fs::is_directory(out.path / "data/empty"));
+  CHECK(fs::read_symlink(out.path / "data/link") == "a.txt");
+  CHECK(fs::hard_link_count(out.path / "data/a.txt") == 2);
+  struct stat st {};
+  ::stat((out.path / "data/a.txt").c_str(), &st);
+  CHECK((st.st_mode & 07777) == 0444);
+}
+
+TEST_CASE("extraction refuses members outside the roots before writing them") {
+  TempDir ws;
+  write_file(ws.path / "data/a.txt", "alpha");
+  const auto entries = archive::plan_entries(ws.path, {ws.path / "data"});
+  MemorySink tar;
+  archive::write_tar(entries, tar);
+  TempDir out;
+  archive::PathRules rules(out.path, {out.path / "elsewhere"});
+  MemorySource src(tar.data);
+  CHECK_THROWS_AS(archive::extract_tar(src, rules), UnsafeArchiveError);
+  CHECK_FALSE(fs::exists(out.path / "data"));
+}
+
+TEST_CASE("garbage is not a tar stream") {
+  std::vector<std::byte> junk(4096, std::byte{0x42});
+  MemorySource src(junk);
+  TempDir out;
+  archive::PathRules rules(out.path, {out.path});
+  CHECK_THROWS_AS(archive::extract_tar(src, rules), IntegrityError);
+}
