@@ -6,26 +6,27 @@
 
 namespace cachekit::archive {
 
-PathRules::PathRules(fs::path workspace, std::vector<fs::path> roots)
-    : workspace_(normalize_lexically(workspace)) {
-  for (auto& r : roots) roots_.push_back(normalize_lexically(r));
+PathRules::PathRules(fs::path workspace, std::vector<fs::path> roots) : workspace_(normalize_lexically(workspace)) {
+  for (auto &r : roots)
+    roots_.push_back(normalize_lexically(r));
 }
 
 std::string PathRules::describe_roots() const {
   std::string out;
-  for (const auto& r : roots_) out += (out.empty() ? "" : ", ") + r.string();
+  for (const auto &r : roots_)
+    out += (out.empty() ? "" : ", ") + r.string();
   return out;
 }
 
-bool PathRules::inside_roots(const fs::path& absolute_normal) const {
-  for (const auto& r : roots_)
+bool PathRules::inside_roots(const fs::path &absolute_normal) const {
+  for (const auto &r : roots_)
     if (is_within(absolute_normal, r)) return true;
   return false;
 }
 
-const fs::path& PathRules::root_of(const fs::path& absolute_normal) const {
-  const fs::path* best = nullptr;
-  for (const auto& r : roots_)
+const fs::path &PathRules::root_of(const fs::path &absolute_normal) const {
+  const fs::path *best = nullptr;
+  for (const auto &r : roots_)
     if (is_within(absolute_normal, r) && (!best || r.native().size() > best->native().size())) best = &r;
   if (!best) throw UnsafeArchiveError(fmt::format("{} is outside the cache paths", absolute_normal.string()));
   return *best;
@@ -39,20 +40,20 @@ fs::path PathRules::resolve_member(std::string_view member_name) const {
   const fs::path absolute = name.is_absolute() ? name : workspace_ / name;
   auto normal = normalize_lexically(absolute);
   if (!inside_roots(normal))
-    throw UnsafeArchiveError(fmt::format(
-        "refusing archive member '{}': it resolves to {}, outside the cache paths ({})",
-        member_name, normal.string(), describe_roots()));
+    throw UnsafeArchiveError(
+        fmt::format("refusing archive member '{}': it resolves to {}, outside the cache paths ({})", member_name,
+                    normal.string(), describe_roots()));
   return normal;
 }
 
-void PathRules::check_symlink_target(const fs::path& link_path, std::string_view target) const {
-  if (target.empty()) throw UnsafeArchiveError(fmt::format("refusing symlink {} with an empty target", link_path.string()));
+void PathRules::check_symlink_target(const fs::path &link_path, std::string_view target) const {
+  if (target.empty())
+    throw UnsafeArchiveError(fmt::format("refusing symlink {} with an empty target", link_path.string()));
   const fs::path t{std::string(target)};
   const auto resolved = normalize_lexically(t.is_absolute() ? t : link_path.parent_path() / t);
   if (!inside_roots(resolved))
-    throw UnsafeArchiveError(fmt::format(
-        "refusing symlink {} -> {}: it points to {}, outside the cache paths ({})", link_path.string(),
-        target, resolved.string(), describe_roots()));
+    throw UnsafeArchiveError(fmt::format("refusing symlink {} -> {}: it points to {}, outside the cache paths ({})",
+                                         link_path.string(), target, resolved.string(), describe_roots()));
 }
 
 } // namespace cachekit::archive

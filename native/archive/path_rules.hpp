@@ -20,13 +20,13 @@ public:
   fs::path resolve_member(std::string_view member_name) const;
   // Throws UnsafeArchiveError when a symlink at `link_path` with `target` would point
   // outside every root.
-  void check_symlink_target(const fs::path& link_path, std::string_view target) const;
-  bool inside_roots(const fs::path& absolute_normal) const;
+  void check_symlink_target(const fs::path &link_path, std::string_view target) const;
+  bool inside_roots(const fs::path &absolute_normal) const;
   // The root that contains `absolute_normal` (must be inside one).
-  const fs::path& root_of(const fs::path& absolute_normal) const;
+  const fs::path &root_of(const fs::path &absolute_normal) const;
 
-  const std::vector<fs::path>& roots() const { return roots_; }
-  const fs::path& workspace() const { return workspace_; }
+  const std::vector<fs::path> &roots() const { return roots_; }
+  const fs::path &workspace() const { return workspace_; }
 
 private:
   std::string describe_roots() const;

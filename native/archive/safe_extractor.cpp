@@ -3,13 +3,13 @@
 #include "util/error.hpp"
 #include "util/log.hpp"
 
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
 #include <cerrno>
-#include <algorithm>
 #include <climits>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <fmt/format.h>
 #include <memory>
 #include <string>
@@ -23,20 +23,20 @@ namespace cachekit::archive {
 namespace {
 
 struct ReadDeleter {
-  void operator()(struct archive* a) const { archive_read_free(a); }
+  void operator()(struct archive *a) const { archive_read_free(a); }
 };
 struct WriteDeleter {
-  void operator()(struct archive* a) const { archive_write_free(a); }
+  void operator()(struct archive *a) const { archive_write_free(a); }
 };
 
 struct ReadContext {
-  ByteSource* source;
+  ByteSource *source;
   std::vector<std::byte> buffer;
   std::exception_ptr error;
 };
 
-la_ssize_t read_callback(struct archive* a, void* client, const void** out) {
-  auto* ctx = static_cast<ReadContext*>(client);
+la_ssize_t read_callback(struct archive *a, void *client, const void **out) {
+  auto *ctx = static_cast<ReadContext *>(client);
   try {
     const size_t n = ctx->source->read(ctx->buffer);
     *out = ctx->buffer.data();
@@ -50,9 +50,9 @@ la_ssize_t read_callback(struct archive* a, void* client, const void** out) {
 
 class Extractor {
 public:
-  explicit Extractor(const PathRules& rules) : rules_(rules), is_root_(::geteuid() == 0) {}
+  explicit Extractor(const PathRules &rules) : rules_(rules), is_root_(::geteuid() == 0) {}
 
-  ExtractStats run(ByteSource& tar) {
+  ExtractStats run(ByteSource &tar) {
     ReadContext ctx{&tar, std::vector<std::byte>(256 * 1024), nullptr};
     std::unique_ptr<struct archive, ReadDeleter> in(archive_read_new());
     std::unique_ptr<struct archive, WriteDeleter> out(archive_write_disk_new());
@@ -60,17 +60,15 @@ public:
     archive_read_support_format_tar(in.get());
     archive_read_support_format_gnutar(in.get());
     archive_read_support_filter_none(in.get());
-    int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_UNLINK |
-                ARCHIVE_EXTRACT_SECURE_NODOTDOT;
+    int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_SECURE_NODOTDOT;
     if (is_root_) flags |= ARCHIVE_EXTRACT_OWNER;
     archive_write_disk_set_options(out.get(), flags);
 
-    if (archive_read_open(in.get(), &ctx, nullptr, read_callback, nullptr) != ARCHIVE_OK)
-      fail_read(in.get(), ctx);
+    if (archive_read_open(in.get(), &ctx, nullptr, read_callback, nullptr) != ARCHIVE_OK) fail_read(in.get(), ctx);
 
     ExtractStats stats;
     for (;;) {
-      archive_entry* entry = nullptr;
+      archive_entry *entry = nullptr;
       const int rc = archive_read_next_header(in.get(), &entry);
       if (rc == ARCHIVE_EOF) break;
       if (rc < ARCHIVE_WARN) fail_read(in.get(), ctx);
@@ -91,24 +89,24 @@ public:
   }
 
 private:
-  [[noreturn]] static void fail_read(struct archive* in, const ReadContext& ctx) {
+  [[noreturn]] static void fail_read(struct archive *in, const ReadContext &ctx) {
     if (ctx.error) std::rethrow_exception(ctx.error);
-    const char* msg = archive_error_string(in);
+    const char *msg = archive_error_string(in);
     throw IntegrityError(fmt::format("archive is not a valid tar stream: {}", msg ? msg : "unknown error"));
   }
 
-  void extract_entry(struct archive* in, struct archive* out, archive_entry* entry, ReadContext& ctx,
-                     ExtractStats& stats) {
-    const char* raw_name = archive_entry_pathname(entry);
+  void extract_entry(struct archive *in, struct archive *out, archive_entry *entry, ReadContext &ctx,
+                     ExtractStats &stats) {
+    const char *raw_name = archive_entry_pathname(entry);
     const std::string name = raw_name ? raw_name : "";
     const fs::path dest = rules_.resolve_member(name);
     const auto type = archive_entry_filetype(entry);
 
     if (type == AE_IFLNK) {
-      const char* target = archive_entry_symlink(entry);
+      const char *target = archive_entry_symlink(entry);
       rules_.check_symlink_target(dest, target ? target : "");
     }
-    if (const char* link = archive_entry_hardlink(entry)) {
+    if (const char *link = archive_entry_hardlink(entry)) {
       const fs::path target = rules_.resolve_member(link);
       archive_entry_copy_hardlink(entry, target.c_str());
     }
@@ -133,17 +131,19 @@ private:
       throw OperationError(fmt::format("cannot finish {}: {}", dest.string(), archive_error_string(out)));
     if (rc == ARCHIVE_WARN) log::debug("extract {}: {}", dest.string(), archive_error_string(out));
 
-    if (archive_entry_hardlink(entry)) ++stats.hardlinks;
+    if (archive_entry_hardlink(entry))
+      ++stats.hardlinks;
     else if (type == AE_IFDIR) {
       ++stats.directories;
       verified_dirs_.insert(dest.native());
-    } else if (type == AE_IFLNK) ++stats.symlinks;
-    else ++stats.files;
+    } else if (type == AE_IFLNK)
+      ++stats.symlinks;
+    else
+      ++stats.files;
   }
 
-  void copy_data(struct archive* in, struct archive* out, ReadContext& ctx, const fs::path& dest,
-                 ExtractStats& stats) {
-    const void* block = nullptr;
+  void copy_data(struct archive *in, struct archive *out, ReadContext &ctx, const fs::path &dest, ExtractStats &stats) {
+    const void *block = nullptr;
     size_t size = 0;
     la_int64_t offset = 0;
     for (;;) {
@@ -159,12 +159,13 @@ private:
   // Every existing directory between the cache root and `dest` must be a real directory,
   // or a symlink that resolves inside the cache paths; otherwise a planted symlink could
   // redirect writes outside.
-  void check_ancestors(const fs::path& dest) {
+  void check_ancestors(const fs::path &dest) {
     const fs::path parent = dest.parent_path();
     if (verified_dirs_.contains(parent.native())) return;
-    const fs::path& root = rules_.root_of(dest);
+    const fs::path &root = rules_.root_of(dest);
     std::vector<fs::path> chain;
-    for (fs::path p = parent; is_within(p, root) && p != root; p = p.parent_path()) chain.push_back(p);
+    for (fs::path p = parent; is_within(p, root) && p != root; p = p.parent_path())
+      chain.push_back(p);
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
       if (verified_dirs_.contains(it->native())) continue;
       struct stat st {};
@@ -175,9 +176,9 @@ private:
       if (S_ISLNK(st.st_mode)) {
         char resolved[PATH_MAX];
         if (!::realpath(it->c_str(), resolved) || !rules_.inside_roots(normalize_lexically(resolved)))
-          throw UnsafeArchiveError(fmt::format(
-              "refusing to extract {}: {} is a symlink that leads outside the cache paths", dest.string(),
-              it->string()));
+          throw UnsafeArchiveError(
+              fmt::format("refusing to extract {}: {} is a symlink that leads outside the cache paths", dest.string(),
+                          it->string()));
       } else if (!S_ISDIR(st.st_mode)) {
         return; // not a directory: libarchive reports the conflict
       }
@@ -185,13 +186,13 @@ private:
     }
   }
 
-  void forget_verified(const fs::path& path) {
+  void forget_verified(const fs::path &path) {
     if (verified_dirs_.erase(path.native()) > 0) verified_dirs_.clear();
   }
 
   // As non-root we cannot replace entries of a read-only directory we own (Go's module
   // cache is 0555). Add u+w for the duration and put the mode back afterwards.
-  void make_parent_writable(const fs::path& parent) {
+  void make_parent_writable(const fs::path &parent) {
     if (is_root_ || writable_checked_.contains(parent.native())) return;
     writable_checked_.insert(parent.native());
     struct stat st {};
@@ -205,8 +206,8 @@ private:
   void restore_directory_modes() {
     // Deepest first, so a parent is closed again only after its children are done.
     std::vector<std::pair<std::string, mode_t>> dirs(opened_dirs_.begin(), opened_dirs_.end());
-    std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-    for (const auto& [path, original] : dirs) {
+    std::sort(dirs.begin(), dirs.end(), [](const auto &a, const auto &b) { return a.first.size() > b.first.size(); });
+    for (const auto &[path, original] : dirs) {
       auto archived = archived_dir_modes_.find(path);
       const mode_t mode = archived != archived_dir_modes_.end() ? archived->second : original;
       if (::chmod(path.c_str(), mode) != 0 && errno != ENOENT)
@@ -215,7 +216,7 @@ private:
     opened_dirs_.clear();
   }
 
-  const PathRules& rules_;
+  const PathRules &rules_;
   const bool is_root_;
   std::unordered_set<std::string> verified_dirs_;
   std::unordered_set<std::string> writable_checked_;
@@ -225,7 +226,7 @@ private:
 
 } // namespace
 
-ExtractStats extract_tar(ByteSource& tar, const PathRules& rules) {
+ExtractStats extract_tar(ByteSource &tar, const PathRules &rules) {
   Extractor extractor(rules);
   return extractor.run(tar);
 }

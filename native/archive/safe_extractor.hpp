@@ -20,6 +20,6 @@ struct ExtractStats {
 // Reads a (decompressed) tar stream from `tar` and writes it to disk. Throws
 // UnsafeArchiveError before writing a member that would land outside `rules`' roots,
 // IntegrityError when the stream is not a valid tar, OperationError on I/O failures.
-ExtractStats extract_tar(ByteSource& tar, const PathRules& rules);
+ExtractStats extract_tar(ByteSource &tar, const PathRules &rules);
 
 } // namespace cachekit::archive

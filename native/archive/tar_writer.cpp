@@ -19,32 +19,31 @@
 namespace cachekit::archive {
 namespace {
 
-std::string member_name_for(const fs::path& workspace, const fs::path& absolute) {
+std::string member_name_for(const fs::path &workspace, const fs::path &absolute) {
   auto rel = absolute.lexically_relative(workspace);
   if (rel.empty()) return absolute.string(); // unrelated roots: keep absolute, as tar -P does
   return rel.string();
 }
 
-[[noreturn]] void throw_unreadable(const fs::path& path, int err) {
-  throw UsageError(fmt::format("path: cannot read '{}': {} (the cache paths must be readable)",
-                               path.string(), std::strerror(err)));
+[[noreturn]] void throw_unreadable(const fs::path &path, int err) {
+  throw UsageError(
+      fmt::format("path: cannot read '{}': {} (the cache paths must be readable)", path.string(), std::strerror(err)));
 }
 
-void walk(const fs::path& workspace, const fs::path& path, const struct stat& st,
-          std::vector<PlannedEntry>& out) {
+void walk(const fs::path &workspace, const fs::path &path, const struct stat &st, std::vector<PlannedEntry> &out) {
   out.push_back(PlannedEntry{path, member_name_for(workspace, path), st});
   if (!S_ISDIR(st.st_mode)) return;
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(path.c_str()), &::closedir);
+  std::unique_ptr<DIR, int (*)(DIR *)> dir(::opendir(path.c_str()), &::closedir);
   if (!dir) throw_unreadable(path, errno);
   std::vector<std::string> names;
   errno = 0;
-  while (const dirent* d = ::readdir(dir.get())) {
+  while (const dirent *d = ::readdir(dir.get())) {
     std::string_view name = d->d_name;
     if (name == "." || name == "..") continue;
     names.emplace_back(name);
   }
   std::sort(names.begin(), names.end());
-  for (const auto& name : names) {
+  for (const auto &name : names) {
     struct stat child {};
     if (::fstatat(::dirfd(dir.get()), name.c_str(), &child, AT_SYMLINK_NOFOLLOW) != 0)
       throw_unreadable(path / name, errno);
@@ -53,19 +52,19 @@ void walk(const fs::path& workspace, const fs::path& path, const struct stat& st
 }
 
 struct ArchiveWriteDeleter {
-  void operator()(struct archive* a) const { archive_write_free(a); }
+  void operator()(struct archive *a) const { archive_write_free(a); }
 };
 struct EntryDeleter {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
+  void operator()(archive_entry *e) const { archive_entry_free(e); }
 };
 struct ResolverDeleter {
-  void operator()(archive_entry_linkresolver* r) const { archive_entry_linkresolver_free(r); }
+  void operator()(archive_entry_linkresolver *r) const { archive_entry_linkresolver_free(r); }
 };
 
-la_ssize_t write_callback(struct archive*, void* client, const void* buffer, size_t length) {
-  auto* sink = static_cast<ByteSink*>(client);
+la_ssize_t write_callback(struct archive *, void *client, const void *buffer, size_t length) {
+  auto *sink = static_cast<ByteSink *>(client);
   try {
-    sink->write(std::span(static_cast<const std::byte*>(buffer), length));
+    sink->write(std::span(static_cast<const std::byte *>(buffer), length));
   } catch (...) {
     return -1; // the sink keeps its own error; write_tar rethrows it below
   }
@@ -76,7 +75,7 @@ la_ssize_t write_callback(struct archive*, void* client, const void* buffer, siz
 // callbacks can only report "-1".
 class ErrorKeepingSink : public ByteSink {
 public:
-  explicit ErrorKeepingSink(ByteSink& inner) : inner_(inner) {}
+  explicit ErrorKeepingSink(ByteSink &inner) : inner_(inner) {}
   void write(std::span<const std::byte> data) override {
     try {
       inner_.write(data);
@@ -90,11 +89,11 @@ public:
   }
 
 private:
-  ByteSink& inner_;
+  ByteSink &inner_;
   std::exception_ptr error_;
 };
 
-void check(struct archive* a, int rc, const std::string& what) {
+void check(struct archive *a, int rc, const std::string &what) {
   if (rc < ARCHIVE_WARN) throw OperationError(fmt::format("{}: {}", what, archive_error_string(a)));
 }
 
@@ -102,7 +101,7 @@ void check(struct archive* a, int rc, const std::string& what) {
 // at a time, which leaves a cold disk idle between requests.
 class ReadAhead {
 public:
-  ReadAhead(const std::vector<PlannedEntry>& entries) : entries_(entries) {
+  ReadAhead(const std::vector<PlannedEntry> &entries) : entries_(entries) {
     thread_ = std::thread([this] { run(); });
   }
   ~ReadAhead() {
@@ -130,7 +129,7 @@ private:
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
         continue;
       }
-      const auto& e = entries_[next];
+      const auto &e = entries_[next];
       if (S_ISREG(e.st.st_mode) && e.st.st_size > 0) {
         int fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
         if (fd < 0) fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC);
@@ -147,14 +146,13 @@ private:
     return S_ISREG(entries_[i].st.st_mode) ? static_cast<uint64_t>(entries_[i].st.st_size) : 0;
   }
 
-  const std::vector<PlannedEntry>& entries_;
+  const std::vector<PlannedEntry> &entries_;
   std::atomic<size_t> writer_index_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
 
-void copy_file_data(struct archive* a, const PlannedEntry& e, std::vector<char>& buffer,
-                    ErrorKeepingSink& sink) {
+void copy_file_data(struct archive *a, const PlannedEntry &e, std::vector<char> &buffer, ErrorKeepingSink &sink) {
   int fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
   if (fd < 0 && errno == EPERM) fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw_errno("cannot open " + e.absolute.string());
@@ -169,8 +167,7 @@ void copy_file_data(struct archive* a, const PlannedEntry& e, std::vector<char>&
     }
     if (n == 0) {
       // The file shrank while we archived it: pad with zeros to keep the tar stream valid.
-      log::warning("{} shrank while it was archived; the cached copy is padded with zeros",
-                   e.absolute.string());
+      log::warning("{} shrank while it was archived; the cached copy is padded with zeros", e.absolute.string());
       std::fill(buffer.begin(), buffer.end(), 0);
       n = static_cast<ssize_t>(want);
     }
@@ -184,9 +181,9 @@ void copy_file_data(struct archive* a, const PlannedEntry& e, std::vector<char>&
 
 } // namespace
 
-std::vector<PlannedEntry> plan_entries(const fs::path& workspace, const std::vector<fs::path>& paths) {
+std::vector<PlannedEntry> plan_entries(const fs::path &workspace, const std::vector<fs::path> &paths) {
   std::vector<PlannedEntry> out;
-  for (const auto& path : paths) {
+  for (const auto &path : paths) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) throw_unreadable(path, errno);
     walk(workspace, path, st, out);
@@ -194,7 +191,7 @@ std::vector<PlannedEntry> plan_entries(const fs::path& workspace, const std::vec
   return out;
 }
 
-TarStats write_tar(const std::vector<PlannedEntry>& entries, ByteSink& out) {
+TarStats write_tar(const std::vector<PlannedEntry> &entries, ByteSink &out) {
   ErrorKeepingSink sink(out);
   std::unique_ptr<struct archive, ArchiveWriteDeleter> a(archive_write_new());
   if (!a) throw OperationError("tar: cannot create libarchive writer");
@@ -217,8 +214,8 @@ TarStats write_tar(const std::vector<PlannedEntry>& entries, ByteSink& out) {
 
   for (size_t i = 0; i < entries.size(); ++i) {
     read_ahead.advance(i);
-    const auto& e = entries[i];
-    archive_entry* raw = archive_entry_new();
+    const auto &e = entries[i];
+    archive_entry *raw = archive_entry_new();
     if (!raw) throw OperationError("tar: out of memory");
     archive_entry_copy_pathname(raw, e.member_name.c_str());
     archive_entry_copy_stat(raw, &e.st);
@@ -241,8 +238,8 @@ TarStats write_tar(const std::vector<PlannedEntry>& entries, ByteSink& out) {
 
     bool write_data = S_ISREG(e.st.st_mode);
     if (S_ISREG(e.st.st_mode) && e.st.st_nlink > 1) {
-      archive_entry* spare = nullptr;
-      archive_entry* linked = entry.release();
+      archive_entry *spare = nullptr;
+      archive_entry *linked = entry.release();
       archive_entry_linkify(resolver.get(), &linked, &spare);
       entry.reset(linked);
       if (spare) archive_entry_free(spare);

@@ -29,11 +29,11 @@ struct PlannedEntry {
 // Walks `paths` (absolute, in manifest order) depth-first, children sorted by name.
 // Throws UsageError naming the path when something cannot be read, before any byte is
 // written, so a bad input never leaves a half-written entry.
-std::vector<PlannedEntry> plan_entries(const fs::path& workspace, const std::vector<fs::path>& paths);
+std::vector<PlannedEntry> plan_entries(const fs::path &workspace, const std::vector<fs::path> &paths);
 
 // Writes the planned entries as pax tar into `out` (does not close `out`). While it
 // writes, a read-ahead thread warms the page cache for the files just ahead, so a cold
 // tree is read with more than one request in flight.
-TarStats write_tar(const std::vector<PlannedEntry>& entries, ByteSink& out);
+TarStats write_tar(const std::vector<PlannedEntry> &entries, ByteSink &out);
 
 } // namespace cachekit::archive

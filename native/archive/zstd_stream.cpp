@@ -7,16 +7,20 @@
 
 namespace cachekit::archive {
 
-void ZstdCompressSink::CCtxDeleter::operator()(ZSTD_CCtx_s* ctx) const { ZSTD_freeCCtx(ctx); }
-void ZstdDecompressSource::DCtxDeleter::operator()(ZSTD_DCtx_s* ctx) const { ZSTD_freeDCtx(ctx); }
+void ZstdCompressSink::CCtxDeleter::operator()(ZSTD_CCtx_s *ctx) const {
+  ZSTD_freeCCtx(ctx);
+}
+void ZstdDecompressSource::DCtxDeleter::operator()(ZSTD_DCtx_s *ctx) const {
+  ZSTD_freeDCtx(ctx);
+}
 
 namespace {
-void check(size_t rc, const char* what) {
+void check(size_t rc, const char *what) {
   if (ZSTD_isError(rc)) throw OperationError(fmt::format("zstd {}: {}", what, ZSTD_getErrorName(rc)));
 }
 } // namespace
 
-ZstdCompressSink::ZstdCompressSink(ByteSink& downstream, CompressionSettings settings)
+ZstdCompressSink::ZstdCompressSink(ByteSink &downstream, CompressionSettings settings)
     : downstream_(downstream), ctx_(ZSTD_createCCtx()), out_(ZSTD_CStreamOutSize()) {
   if (!ctx_) throw OperationError("zstd: cannot create compression context");
   check(ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_compressionLevel, settings.level), "level");
@@ -33,8 +37,7 @@ void ZstdCompressSink::drive(std::span<const std::byte> data, int directive) {
   ZSTD_inBuffer in{data.data(), data.size(), 0};
   for (;;) {
     ZSTD_outBuffer out{out_.data(), out_.size(), 0};
-    const size_t remaining =
-        ZSTD_compressStream2(ctx_.get(), &out, &in, static_cast<ZSTD_EndDirective>(directive));
+    const size_t remaining = ZSTD_compressStream2(ctx_.get(), &out, &in, static_cast<ZSTD_EndDirective>(directive));
     check(remaining, "compress");
     if (out.pos > 0) downstream_.write(std::span(out_.data(), out.pos));
     const bool done = directive == ZSTD_e_continue ? in.pos == in.size : remaining == 0;
@@ -42,14 +45,16 @@ void ZstdCompressSink::drive(std::span<const std::byte> data, int directive) {
   }
 }
 
-void ZstdCompressSink::write(std::span<const std::byte> data) { drive(data, ZSTD_e_continue); }
+void ZstdCompressSink::write(std::span<const std::byte> data) {
+  drive(data, ZSTD_e_continue);
+}
 
 void ZstdCompressSink::close() {
   drive({}, ZSTD_e_end);
   downstream_.close();
 }
 
-ZstdDecompressSource::ZstdDecompressSource(ByteSource& upstream)
+ZstdDecompressSource::ZstdDecompressSource(ByteSource &upstream)
     : upstream_(upstream), ctx_(ZSTD_createDCtx()), in_(ZSTD_DStreamInSize()) {
   if (!ctx_) throw OperationError("zstd: cannot create decompression context");
 }
@@ -68,8 +73,7 @@ size_t ZstdDecompressSource::read(std::span<std::byte> out) {
       // Flush whatever the decoder still holds, then decide whether the frame was whole.
       ZSTD_inBuffer empty{nullptr, 0, 0};
       const size_t rc = ZSTD_decompressStream(ctx_.get(), &output, &empty);
-      if (ZSTD_isError(rc))
-        throw IntegrityError(fmt::format("archive is corrupt (zstd: {})", ZSTD_getErrorName(rc)));
+      if (ZSTD_isError(rc)) throw IntegrityError(fmt::format("archive is corrupt (zstd: {})", ZSTD_getErrorName(rc)));
       if (output.pos > 0) {
         last_hint_ = rc;
         return output.pos;
@@ -79,8 +83,7 @@ size_t ZstdDecompressSource::read(std::span<std::byte> out) {
     }
     ZSTD_inBuffer input{in_.data(), in_size_, in_pos_};
     const size_t rc = ZSTD_decompressStream(ctx_.get(), &output, &input);
-    if (ZSTD_isError(rc))
-      throw IntegrityError(fmt::format("archive is corrupt (zstd: {})", ZSTD_getErrorName(rc)));
+    if (ZSTD_isError(rc)) throw IntegrityError(fmt::format("archive is corrupt (zstd: {})", ZSTD_getErrorName(rc)));
     in_pos_ = input.pos;
     last_hint_ = rc;
   }

@@ -19,33 +19,33 @@ struct CompressionSettings {
 
 class ZstdCompressSink : public ByteSink {
 public:
-  ZstdCompressSink(ByteSink& downstream, CompressionSettings settings);
+  ZstdCompressSink(ByteSink &downstream, CompressionSettings settings);
   ~ZstdCompressSink() override;
   void write(std::span<const std::byte> data) override;
   void close() override; // ends the frame and closes the downstream sink
 
 private:
   struct CCtxDeleter {
-    void operator()(ZSTD_CCtx_s* ctx) const;
+    void operator()(ZSTD_CCtx_s *ctx) const;
   };
   void drive(std::span<const std::byte> data, int directive);
 
-  ByteSink& downstream_;
+  ByteSink &downstream_;
   std::unique_ptr<ZSTD_CCtx_s, CCtxDeleter> ctx_;
   std::vector<std::byte> out_;
 };
 
 class ZstdDecompressSource : public ByteSource {
 public:
-  explicit ZstdDecompressSource(ByteSource& upstream);
+  explicit ZstdDecompressSource(ByteSource &upstream);
   ~ZstdDecompressSource() override;
   size_t read(std::span<std::byte> out) override;
 
 private:
   struct DCtxDeleter {
-    void operator()(ZSTD_DCtx_s* ctx) const;
+    void operator()(ZSTD_DCtx_s *ctx) const;
   };
-  ByteSource& upstream_;
+  ByteSource &upstream_;
   std::unique_ptr<ZSTD_DCtx_s, DCtxDeleter> ctx_;
   std::vector<std::byte> in_;
   size_t in_pos_ = 0;

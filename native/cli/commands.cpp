@@ -22,9 +22,8 @@ namespace {
 
 // Inputs shared by every command that talks to a backend.
 const std::vector<OptionSpec> kCommon = {
-    {"backend"},        {"local-dir"},       {"repository"}, {"ref"},   {"base-ref"},
-    {"default-branch"}, {"workspace"},       {"state-id"},   {"state-dir"},
-    {"debug", true},
+    {"backend"},        {"local-dir"}, {"repository"}, {"ref"},       {"base-ref"},
+    {"default-branch"}, {"workspace"}, {"state-id"},   {"state-dir"}, {"debug", true},
 };
 
 std::vector<OptionSpec> with_common(std::vector<OptionSpec> specs) {
@@ -40,17 +39,17 @@ struct Common {
   std::string state_id;
 };
 
-std::string first_of(const Options& o, const std::string& name, const char* runner_var, const std::string& fallback) {
+std::string first_of(const Options &o, const std::string &name, const char *runner_var, const std::string &fallback) {
   if (auto v = o.get(name); v && !v->empty()) return *v;
   if (runner_var)
     if (auto v = env(runner_var); v && !v->empty()) return *v;
   return fallback;
 }
 
-Common resolve_common(const Options& o, const RestoreState* state) {
+Common resolve_common(const Options &o, const RestoreState *state) {
   if (o.get_bool("debug", env("RUNNER_DEBUG").value_or("") == "1")) log::set_debug(true);
-  auto pick = [&](const std::string& name, const char* runner_var, const std::string& from_state,
-                  const std::string& fallback) {
+  auto pick = [&](const std::string &name, const char *runner_var, const std::string &from_state,
+                  const std::string &fallback) {
     if (auto v = o.get(name); v && !v->empty()) return *v;
     if (!from_state.empty()) return from_state;
     return first_of(o, name, runner_var, fallback);
@@ -70,19 +69,19 @@ Common resolve_common(const Options& o, const RestoreState* state) {
   return c;
 }
 
-std::vector<std::string> lines_of(const Options& o, const std::string& name) {
+std::vector<std::string> lines_of(const Options &o, const std::string &name) {
   return split_lines(o.get_or(name, ""));
 }
 
-std::string required(const Options& o, const std::string& name, const std::string& expected) {
+std::string required(const Options &o, const std::string &name, const std::string &expected) {
   auto v = o.get(name);
   if (!v || trim(*v).empty())
-    throw UsageError(fmt::format("{}: missing (expected {}; pass --{} or set {})", name, expected, name,
-                                 Options::env_name(name)));
+    throw UsageError(
+        fmt::format("{}: missing (expected {}; pass --{} or set {})", name, expected, name, Options::env_name(name)));
   return trim(*v);
 }
 
-archive::CompressionSettings compression_from(const Options& o) {
+archive::CompressionSettings compression_from(const Options &o) {
   archive::CompressionSettings c;
   c.level = parse_int(o.get_or("compression-level", "3"), "compression-level", 1, 19);
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -92,7 +91,7 @@ archive::CompressionSettings compression_from(const Options& o) {
 
 } // namespace
 
-int run_restore(const std::vector<std::string>& args) {
+int run_restore(const std::vector<std::string> &args) {
   const Options o(with_common({{"path", false, true},
                                {"key"},
                                {"restore-keys", false, true},
@@ -150,14 +149,11 @@ int run_restore(const std::vector<std::string>& args) {
   return 0;
 }
 
-int run_save(const std::vector<std::string>& args) {
-  const Options o(with_common({{"path", false, true},
-                               {"key"},
-                               {"cache-policy"},
-                               {"compression-level"},
-                               {"threads"},
-                               {"job-status"}}),
-                  args);
+int run_save(const std::vector<std::string> &args) {
+  const Options o(
+      with_common(
+          {{"path", false, true}, {"key"}, {"cache-policy"}, {"compression-level"}, {"threads"}, {"job-status"}}),
+      args);
   const auto state_dir = o.get_or("state-dir", default_state_dir().string());
   const auto state_id = o.get_or("state-id", "default");
   const auto state = read_state(state_dir, state_id);
@@ -175,7 +171,8 @@ int run_save(const std::vector<std::string>& args) {
   }
   const auto c = resolve_common(o, state ? &*state : nullptr);
   engine::SaveRequest request;
-  request.path_patterns = o.given("path") ? lines_of(o, "path") : (state ? state->path_patterns : std::vector<std::string>{});
+  request.path_patterns =
+      o.given("path") ? lines_of(o, "path") : (state ? state->path_patterns : std::vector<std::string>{});
   if (request.path_patterns.empty())
     throw UsageError("path: missing (expected one or more paths, one per line; pass --path or set CACHEKIT_PATH)");
   request.key = o.given("key") ? trim(*o.get("key")) : (state ? state->key : "");
@@ -199,17 +196,18 @@ int run_save(const std::vector<std::string>& args) {
   return 0;
 }
 
-int run_ls(const std::vector<std::string>& args) {
+int run_ls(const std::vector<std::string> &args) {
   const Options o(with_common({{"key-prefix"}, {"all-refs", true}}), args);
   const auto c = resolve_common(o, nullptr);
   auto backend = storage::make_backend(c.backend);
   storage::ListFilter filter{o.get_or("repository", ""), o.get_or("ref", ""), o.get_or("key-prefix", "")};
   auto entries = backend->list(filter);
-  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.last_used_ms > b.last_used_ms; });
+  std::sort(entries.begin(), entries.end(),
+            [](const auto &a, const auto &b) { return a.last_used_ms > b.last_used_ms; });
   const auto now = unix_millis_now();
   std::printf("%-10s %-8s %-8s %-12s %-24s %s\n", "SIZE", "AGE", "USED", "VERSION", "REF", "KEY");
   uint64_t total = 0;
-  for (const auto& e : entries) {
+  for (const auto &e : entries) {
     total += e.size;
     std::printf("%-10s %-8s %-8s %-12s %-24s %s\n", human_bytes(e.size).c_str(),
                 human_duration(std::chrono::seconds((now - e.created_ms) / 1000)).c_str(),
@@ -220,7 +218,7 @@ int run_ls(const std::vector<std::string>& args) {
   return 0;
 }
 
-int run_rm(const std::vector<std::string>& args) {
+int run_rm(const std::vector<std::string> &args) {
   const Options o(with_common({{"key"}, {"prefix"}, {"dry-run", true}}), args);
   const auto c = resolve_common(o, nullptr);
   const auto key = o.get_or("key", "");
@@ -231,7 +229,7 @@ int run_rm(const std::vector<std::string>& args) {
   storage::ListFilter filter{o.get_or("repository", ""), o.get_or("ref", ""), key.empty() ? prefix : key};
   const bool dry_run = o.get_bool("dry-run", false);
   size_t removed = 0;
-  for (const auto& e : backend->list(filter)) {
+  for (const auto &e : backend->list(filter)) {
     if (!key.empty() && e.key != key) continue;
     log::info("{} {} ({}, {}, {})", dry_run ? "would remove" : "removing", e.key, e.repository, e.ref,
               human_bytes(e.size));
@@ -243,13 +241,14 @@ int run_rm(const std::vector<std::string>& args) {
   return 0;
 }
 
-int run_prune(const std::vector<std::string>& args) {
+int run_prune(const std::vector<std::string> &args) {
   const Options o(with_common({{"max-age"}, {"max-total-size"}, {"keep-last-used"}, {"dry-run", true}}), args);
   const auto c = resolve_common(o, nullptr);
   engine::PruneRequest request;
   if (auto v = o.get("max-age")) request.max_age = parse_duration(*v, "max-age");
   if (auto v = o.get("max-total-size")) request.max_total_size = parse_size(*v, "max-total-size");
-  if (auto v = o.get("keep-last-used")) request.keep_last_used = static_cast<size_t>(parse_int(*v, "keep-last-used", 0, 1000000));
+  if (auto v = o.get("keep-last-used"))
+    request.keep_last_used = static_cast<size_t>(parse_int(*v, "keep-last-used", 0, 1000000));
   if (!request.max_age && !request.max_total_size)
     throw UsageError("prune: give --max-age (e.g. 7d) and/or --max-total-size (e.g. 10G)");
   request.dry_run = o.get_bool("dry-run", false);

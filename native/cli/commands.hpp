@@ -6,11 +6,11 @@
 
 namespace cachekit::cli {
 
-int run_restore(const std::vector<std::string>& args);
-int run_save(const std::vector<std::string>& args);
-int run_ls(const std::vector<std::string>& args);
-int run_rm(const std::vector<std::string>& args);
-int run_prune(const std::vector<std::string>& args);
+int run_restore(const std::vector<std::string> &args);
+int run_save(const std::vector<std::string> &args);
+int run_ls(const std::vector<std::string> &args);
+int run_rm(const std::vector<std::string> &args);
+int run_prune(const std::vector<std::string> &args);
 int run_version();
 void print_help();
 

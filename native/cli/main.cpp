@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   using namespace cachekit;
   if (cli::in_github_actions()) log::set_mode(log::Mode::GitHubActions);
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -31,10 +31,10 @@ int main(int argc, char** argv) {
     }
     log::error("unknown command '{}' (expected restore, save, ls, rm, prune or version)", command);
     return 2;
-  } catch (const UsageError& e) {
+  } catch (const UsageError &e) {
     log::error("{}", e.what());
     return 2;
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     log::error("{} failed: {}", command, e.what());
     return 1;
   }

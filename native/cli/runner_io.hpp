@@ -11,7 +11,7 @@ using Outputs = std::vector<std::pair<std::string, std::string>>;
 
 bool in_github_actions();
 // Always printed to stdout as name=value; also appended to $GITHUB_OUTPUT when set.
-void write_outputs(const Outputs& outputs);
+void write_outputs(const Outputs &outputs);
 
 struct SummaryRow {
   std::string operation; // restore / save
@@ -22,6 +22,6 @@ struct SummaryRow {
   uint64_t size = 0;
   double seconds = 0;
 };
-void append_summary(const SummaryRow& row);
+void append_summary(const SummaryRow &row);
 
 } // namespace cachekit::cli

@@ -16,14 +16,15 @@ fs::path default_state_dir() {
   return fs::path(tmp.empty() ? "/tmp" : tmp) / fmt::format("cachekit-state-{}", ::getuid());
 }
 
-fs::path state_file(const fs::path& dir, const std::string& state_id) {
+fs::path state_file(const fs::path &dir, const std::string &state_id) {
   std::string safe;
-  for (char c : state_id) safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  for (char c : state_id)
+    safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
   if (safe.empty() || safe[0] == '.') throw UsageError(fmt::format("state-id: '{}' is not usable as a name", state_id));
   return dir / (safe + ".json");
 }
 
-void write_state(const fs::path& dir, const RestoreState& s) {
+void write_state(const fs::path &dir, const RestoreState &s) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw OperationError(fmt::format("cannot create the state directory {}: {}", dir.string(), ec.message()));
@@ -45,7 +46,7 @@ void write_state(const fs::path& dir, const RestoreState& s) {
   write_file_atomic(state_file(dir, s.state_id), j.dump(2) + "\n");
 }
 
-std::optional<RestoreState> read_state(const fs::path& dir, const std::string& state_id) {
+std::optional<RestoreState> read_state(const fs::path &dir, const std::string &state_id) {
   const auto path = state_file(dir, state_id);
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
@@ -67,7 +68,7 @@ std::optional<RestoreState> read_state(const fs::path& dir, const std::string& s
     s.base_ref = j.value("base_ref", "");
     s.default_branch = j.value("default_branch", "");
     return s;
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const nlohmann::json::exception &e) {
     throw OperationError(fmt::format("state file {} is unreadable: {}", path.string(), e.what()));
   }
 }

@@ -27,8 +27,8 @@ struct RestoreState {
 };
 
 fs::path default_state_dir();
-fs::path state_file(const fs::path& dir, const std::string& state_id);
-void write_state(const fs::path& dir, const RestoreState& state);
-std::optional<RestoreState> read_state(const fs::path& dir, const std::string& state_id);
+fs::path state_file(const fs::path &dir, const std::string &state_id);
+void write_state(const fs::path &dir, const RestoreState &state);
+std::optional<RestoreState> read_state(const fs::path &dir, const std::string &state_id);
 
 } // namespace cachekit::cli

@@ -10,9 +10,9 @@
 namespace cachekit::engine {
 
 struct PruneRequest {
-  std::optional<std::chrono::seconds> max_age;   // evict entries not used for longer
-  std::optional<uint64_t> max_total_size;        // evict least recently used until under
-  size_t keep_last_used = 0;                     // never evict the N most recently used
+  std::optional<std::chrono::seconds> max_age; // evict entries not used for longer
+  std::optional<uint64_t> max_total_size;      // evict least recently used until under
+  size_t keep_last_used = 0;                   // never evict the N most recently used
   bool dry_run = false;
   storage::ListFilter filter;
 };
@@ -26,8 +26,8 @@ struct PruneOutcome {
 
 // The entries prune would evict, least recently used first. Pure: unit-testable.
 std::vector<storage::EntryManifest> select_evictions(std::vector<storage::EntryManifest> entries,
-                                                     const PruneRequest& request, int64_t now_ms);
+                                                     const PruneRequest &request, int64_t now_ms);
 
-PruneOutcome prune(storage::Backend& backend, const PruneRequest& request);
+PruneOutcome prune(storage::Backend &backend, const PruneRequest &request);
 
 } // namespace cachekit::engine

@@ -15,6 +15,6 @@ struct CachePaths {
 };
 
 // Throws UsageError when `patterns` is empty.
-CachePaths resolve_cache_paths(const std::vector<std::string>& patterns, const fs::path& workspace);
+CachePaths resolve_cache_paths(const std::vector<std::string> &patterns, const fs::path &workspace);
 
 } // namespace cachekit::engine

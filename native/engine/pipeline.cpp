@@ -22,8 +22,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 } // namespace
 
-SaveResult run_save_pipeline(const std::vector<archive::PlannedEntry>& entries, storage::EntryWriter& writer,
-                             const archive::CompressionSettings& compression) {
+SaveResult run_save_pipeline(const std::vector<archive::PlannedEntry> &entries, storage::EntryWriter &writer,
+                             const archive::CompressionSettings &compression) {
   const auto start = std::chrono::steady_clock::now();
   SaveResult result;
   ChunkQueue queue(kQueueChunks);
@@ -63,8 +63,8 @@ SaveResult run_save_pipeline(const std::vector<archive::PlannedEntry>& entries, 
   return result;
 }
 
-RestoreResult run_restore_pipeline(ByteSource& source, const std::string& expected_sha256, uint64_t expected_size,
-                                   const archive::PathRules& rules) {
+RestoreResult run_restore_pipeline(ByteSource &source, const std::string &expected_sha256, uint64_t expected_size,
+                                   const archive::PathRules &rules) {
   const auto start = std::chrono::steady_clock::now();
   RestoreResult result;
   ChunkQueue compressed(kQueueChunks);
@@ -101,7 +101,8 @@ RestoreResult run_restore_pipeline(ByteSource& source, const std::string& expect
       if (!expected_sha256.empty()) {
         const auto actual = hash.hex_digest();
         if (actual != expected_sha256)
-          throw IntegrityError(fmt::format("archive checksum mismatch: expected sha256 {}, got {}", expected_sha256, actual));
+          throw IntegrityError(
+              fmt::format("archive checksum mismatch: expected sha256 {}, got {}", expected_sha256, actual));
       }
       compressed.close();
     } catch (...) {
@@ -115,7 +116,8 @@ RestoreResult run_restore_pipeline(ByteSource& source, const std::string& expect
       archive::ZstdDecompressSource zstd(in);
       QueueSink out(tar_bytes, kChunkSize);
       std::vector<std::byte> buffer(kChunkSize);
-      while (const size_t n = zstd.read(buffer)) out.write(std::span(buffer.data(), n));
+      while (const size_t n = zstd.read(buffer))
+        out.write(std::span(buffer.data(), n));
       out.close();
     } catch (...) {
       fail_all(std::current_exception());

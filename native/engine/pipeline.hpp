@@ -22,8 +22,8 @@ struct SaveResult {
 };
 
 // Streams the entries into `writer` and closes it (does not commit).
-SaveResult run_save_pipeline(const std::vector<archive::PlannedEntry>& entries, storage::EntryWriter& writer,
-                             const archive::CompressionSettings& compression);
+SaveResult run_save_pipeline(const std::vector<archive::PlannedEntry> &entries, storage::EntryWriter &writer,
+                             const archive::CompressionSettings &compression);
 
 struct RestoreResult {
   uint64_t archive_bytes = 0;
@@ -34,7 +34,7 @@ struct RestoreResult {
 // Streams `source` onto disk under `rules`. Verifies the archive's size and sha256 when
 // known (empty sha256 / zero size = unknown) and throws IntegrityError on a mismatch, even
 // after the files were written: the caller must then report a miss, never a hit.
-RestoreResult run_restore_pipeline(ByteSource& source, const std::string& expected_sha256, uint64_t expected_size,
-                                   const archive::PathRules& rules);
+RestoreResult run_restore_pipeline(ByteSource &source, const std::string &expected_sha256, uint64_t expected_size,
+                                   const archive::PathRules &rules);
 
 } // namespace cachekit::engine

@@ -9,7 +9,7 @@
 
 namespace cachekit::engine {
 
-RestoreOutcome restore(storage::Backend& backend, const RestoreRequest& request) {
+RestoreOutcome restore(storage::Backend &backend, const RestoreRequest &request) {
   validate_keys(request.primary_key, request.restore_keys);
   const auto paths = resolve_cache_paths(request.path_patterns, request.workspace);
   RestoreOutcome outcome;
@@ -21,8 +21,8 @@ RestoreOutcome restore(storage::Backend& backend, const RestoreRequest& request)
     return outcome;
   }
 
-  storage::LookupRequest lookup{request.primary_key, request.restore_keys, outcome.version,
-                                request.scope.repository, request.scope.read_refs()};
+  storage::LookupRequest lookup{request.primary_key, request.restore_keys, outcome.version, request.scope.repository,
+                                request.scope.read_refs()};
   const auto found = backend.lookup(lookup);
   if (!found) {
     std::vector<std::string> keys{request.primary_key};
@@ -32,7 +32,7 @@ RestoreOutcome restore(storage::Backend& backend, const RestoreRequest& request)
               join(lookup.refs, ", "));
     return outcome;
   }
-  const auto& entry = found->entry;
+  const auto &entry = found->entry;
   outcome.matched_key = entry.key;
   outcome.size = entry.size;
   log::info("Cache hit for {}: '{}' ({}, ref {}, created {})", found->exact ? "the primary key" : "a restore key",
@@ -57,7 +57,7 @@ RestoreOutcome restore(storage::Backend& backend, const RestoreRequest& request)
     log::info("Restored {} ({} archive, {} of files, {} files, {} dirs) in {:.2f}s, {}", entry.key,
               human_bytes(result.archive_bytes), human_bytes(result.extracted.data_bytes), result.extracted.files,
               result.extracted.directories, result.seconds, rate_mbs(result.archive_bytes, result.seconds));
-  } catch (const IntegrityError& e) {
+  } catch (const IntegrityError &e) {
     // Files may have been written already; the run must not trust them as a hit.
     log::warning("Cache entry '{}' is damaged and was not used: {}. Treating this as a cache miss.", entry.key,
                  e.what());
@@ -68,7 +68,7 @@ RestoreOutcome restore(storage::Backend& backend, const RestoreRequest& request)
   }
   try {
     backend.record_use(entry);
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     log::warning("could not record the last use of '{}': {}", entry.key, e.what());
   }
   return outcome;

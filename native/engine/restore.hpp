@@ -21,8 +21,8 @@ struct RestoreRequest {
 };
 
 struct RestoreOutcome {
-  bool found = false;       // an entry was restored (or found, with lookup_only)
-  bool exact = false;       // ... and its key equals the primary key
+  bool found = false; // an entry was restored (or found, with lookup_only)
+  bool exact = false; // ... and its key equals the primary key
   std::string matched_key;
   std::string version;
   uint64_t size = 0;
@@ -31,6 +31,6 @@ struct RestoreOutcome {
   std::string note; // why it missed or was skipped, for the log and summary
 };
 
-RestoreOutcome restore(storage::Backend& backend, const RestoreRequest& request);
+RestoreOutcome restore(storage::Backend &backend, const RestoreRequest &request);
 
 } // namespace cachekit::engine

@@ -9,7 +9,7 @@
 
 namespace cachekit::engine {
 
-SaveOutcome save(storage::Backend& backend, const SaveRequest& request) {
+SaveOutcome save(storage::Backend &backend, const SaveRequest &request) {
   SaveOutcome outcome;
   validate_key(request.key, "key");
   const auto paths = resolve_cache_paths(request.path_patterns, request.workspace);
@@ -22,8 +22,7 @@ SaveOutcome save(storage::Backend& backend, const SaveRequest& request) {
   };
   if (!may_write(request.policy)) return skip("cache-policy is " + to_string(request.policy));
   if (request.restored_exact) return skip("the primary key '" + request.key + "' was restored exactly");
-  if (paths.existing.empty())
-    return skip("none of the cache paths exist (" + join(request.path_patterns, ", ") + ")");
+  if (paths.existing.empty()) return skip("none of the cache paths exist (" + join(request.path_patterns, ", ") + ")");
   if (backend.exists(request.scope.repository, request.scope.ref, outcome.version, request.key))
     return skip("an entry for '" + request.key + "' already exists in " + request.scope.ref + " (first writer wins)");
 
@@ -53,8 +52,8 @@ SaveOutcome save(storage::Backend& backend, const SaveRequest& request) {
   outcome.files = result.tar.files;
   outcome.seconds = result.seconds;
   log::info("Saved {} ({} files, {} of files -> {} archive) to {} in {:.2f}s, {}", request.key, result.tar.files,
-            human_bytes(result.tar.data_bytes), human_bytes(result.archive_bytes), backend.describe(),
-            result.seconds, rate_mbs(result.tar.data_bytes, result.seconds));
+            human_bytes(result.tar.data_bytes), human_bytes(result.archive_bytes), backend.describe(), result.seconds,
+            rate_mbs(result.tar.data_bytes, result.seconds));
   return outcome;
 }
 

@@ -34,6 +34,6 @@ struct SaveOutcome {
   double seconds = 0;
 };
 
-SaveOutcome save(storage::Backend& backend, const SaveRequest& request);
+SaveOutcome save(storage::Backend &backend, const SaveRequest &request);
 
 } // namespace cachekit::engine

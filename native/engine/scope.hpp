@@ -16,6 +16,6 @@ struct Scope {
 };
 
 // "main" -> "refs/heads/main"; full refs are kept.
-std::string to_full_ref(const std::string& branch_or_ref);
+std::string to_full_ref(const std::string &branch_or_ref);
 
 } // namespace cachekit::engine

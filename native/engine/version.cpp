@@ -5,7 +5,7 @@
 
 namespace cachekit::engine {
 
-std::string cache_version(const std::vector<std::string>& path_patterns, const std::string& compression,
+std::string cache_version(const std::vector<std::string> &path_patterns, const std::string &compression,
                           bool windows_only) {
   std::vector<std::string> components = path_patterns;
   if (!compression.empty()) components.push_back(compression);

@@ -7,9 +7,9 @@
 
 namespace cachekit::engine {
 
-inline constexpr const char* kCompressionMethod = "zstd-without-long";
+inline constexpr const char *kCompressionMethod = "zstd-without-long";
 
-std::string cache_version(const std::vector<std::string>& path_patterns,
-                          const std::string& compression = kCompressionMethod, bool windows_only = false);
+std::string cache_version(const std::vector<std::string> &path_patterns,
+                          const std::string &compression = kCompressionMethod, bool windows_only = false);
 
 } // namespace cachekit::engine

@@ -4,7 +4,7 @@
 
 namespace cachekit::storage {
 
-nlohmann::json to_json(const EntryManifest& m) {
+nlohmann::json to_json(const EntryManifest &m) {
   return nlohmann::json{{"format", 1},
                         {"key", m.key},
                         {"version", m.version},
@@ -19,7 +19,7 @@ nlohmann::json to_json(const EntryManifest& m) {
                         {"tool_version", m.tool_version}};
 }
 
-EntryManifest manifest_from_json(const nlohmann::json& j) {
+EntryManifest manifest_from_json(const nlohmann::json &j) {
   EntryManifest m;
   m.key = j.at("key").get<std::string>();
   m.version = j.at("version").get<std::string>();

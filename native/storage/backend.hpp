@@ -31,8 +31,8 @@ struct EntryManifest {
   std::string location;
 };
 
-nlohmann::json to_json(const EntryManifest& m);
-EntryManifest manifest_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const EntryManifest &m);
+EntryManifest manifest_from_json(const nlohmann::json &j);
 
 struct LookupRequest {
   std::string primary_key;
@@ -59,7 +59,7 @@ class EntryWriter : public ByteSink {
 public:
   // Publishes the entry after close(). Returns false when an entry with the same key,
   // version and scope was published first (first writer wins); the bytes are discarded.
-  virtual bool commit(const EntryManifest& manifest) = 0;
+  virtual bool commit(const EntryManifest &manifest) = 0;
 };
 
 class Backend {
@@ -69,17 +69,17 @@ public:
   // Human-readable location for logs ("local:/path", "s3://bucket/prefix").
   virtual std::string describe() const = 0;
 
-  virtual std::optional<LookupResult> lookup(const LookupRequest& request) = 0;
-  virtual bool exists(const std::string& repository, const std::string& ref, const std::string& version,
-                      const std::string& key) = 0;
-  virtual std::unique_ptr<ByteSource> open(const EntryManifest& entry) = 0;
+  virtual std::optional<LookupResult> lookup(const LookupRequest &request) = 0;
+  virtual bool exists(const std::string &repository, const std::string &ref, const std::string &version,
+                      const std::string &key) = 0;
+  virtual std::unique_ptr<ByteSource> open(const EntryManifest &entry) = 0;
   // Records a restore hit, so prune can evict by real last use.
-  virtual void record_use(const EntryManifest& entry) = 0;
-  virtual std::unique_ptr<EntryWriter> create(const std::string& repository, const std::string& ref,
-                                              const std::string& version, const std::string& key) = 0;
+  virtual void record_use(const EntryManifest &entry) = 0;
+  virtual std::unique_ptr<EntryWriter> create(const std::string &repository, const std::string &ref,
+                                              const std::string &version, const std::string &key) = 0;
 
-  virtual std::vector<EntryManifest> list(const ListFilter& filter) = 0;
-  virtual void remove(const EntryManifest& entry) = 0;
+  virtual std::vector<EntryManifest> list(const ListFilter &filter) = 0;
+  virtual void remove(const EntryManifest &entry) = 0;
   // Removes leftovers of interrupted saves older than `min_age_seconds`. Returns bytes freed.
   virtual uint64_t collect_garbage(int64_t min_age_seconds) = 0;
 };

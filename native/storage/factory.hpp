@@ -12,6 +12,6 @@ struct BackendSettings {
   std::string local_dir;
 };
 
-std::unique_ptr<Backend> make_backend(const BackendSettings& settings);
+std::unique_ptr<Backend> make_backend(const BackendSettings &settings);
 
 } // namespace cachekit::storage

@@ -15,8 +15,8 @@
 namespace cachekit::storage {
 
 // Lists the committed entries of one ref whose key starts with `key_prefix`.
-using ScopeLister = std::function<std::vector<EntryManifest>(const std::string& ref, const std::string& key_prefix)>;
+using ScopeLister = std::function<std::vector<EntryManifest>(const std::string &ref, const std::string &key_prefix)>;
 
-std::optional<LookupResult> select_entry(const LookupRequest& request, const ScopeLister& list_scope);
+std::optional<LookupResult> select_entry(const LookupRequest &request, const ScopeLister &list_scope);
 
 } // namespace cachekit::storage

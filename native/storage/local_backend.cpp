@@ -9,9 +9,9 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <map>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sys/stat.h>
@@ -20,13 +20,13 @@
 namespace cachekit::storage {
 namespace {
 
-int64_t mtime_ms(const struct stat& st) {
+int64_t mtime_ms(const struct stat &st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
 class FileSource : public ByteSource {
 public:
-  explicit FileSource(const fs::path& path) : path_(path), fd_(open_or_throw(path, O_RDONLY)) {
+  explicit FileSource(const fs::path &path) : path_(path), fd_(open_or_throw(path, O_RDONLY)) {
     ::posix_fadvise(fd_.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   }
   size_t read(std::span<std::byte> out) override {
@@ -42,7 +42,7 @@ private:
   UniqueFd fd_;
 };
 
-void mkdirs(const fs::path& dir) {
+void mkdirs(const fs::path &dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw OperationError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
@@ -50,7 +50,7 @@ void mkdirs(const fs::path& dir) {
 
 class LocalEntryWriter : public EntryWriter {
 public:
-  LocalEntryWriter(LocalBackend& backend, fs::path manifest_path)
+  LocalEntryWriter(LocalBackend &backend, fs::path manifest_path)
       : backend_(backend), manifest_path_(std::move(manifest_path)) {
     mkdirs(backend_.root() / "tmp");
     tmp_blob_ = backend_.root() / "tmp" / (random_hex(12) + ".partial");
@@ -63,7 +63,7 @@ public:
   void write(std::span<const std::byte> data) override { write_all(fd_.get(), data.data(), data.size(), tmp_blob_); }
   void close() override { fsync_or_throw(fd_.get(), tmp_blob_); }
 
-  bool commit(const EntryManifest& manifest) override {
+  bool commit(const EntryManifest &manifest) override {
     if (manifest.sha256.size() != 64) throw OperationError("local backend: manifest has no sha256");
     const auto blob = backend_.blob_path(manifest.sha256);
     mkdirs(blob.parent_path());
@@ -89,7 +89,7 @@ public:
   }
 
 private:
-  LocalBackend& backend_;
+  LocalBackend &backend_;
   fs::path manifest_path_;
   fs::path tmp_blob_;
   UniqueFd fd_;
@@ -98,17 +98,19 @@ private:
 
 } // namespace
 
-std::string encode_component(const std::string& s) {
+std::string encode_component(const std::string &s) {
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '.' || c == '_' || c == '-') out += static_cast<char>(c);
-    else out += fmt::format("%{:02X}", c);
+    if (std::isalnum(c) || c == '.' || c == '_' || c == '-')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
   }
   if (out == "." || out == "..") out = fmt::format("%2E{}", out.substr(1));
   return out;
 }
 
-std::string decode_component(const std::string& s) {
+std::string decode_component(const std::string &s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
@@ -125,21 +127,21 @@ LocalBackend::LocalBackend(fs::path root) : root_(std::move(root)) {
   mkdirs(root_);
 }
 
-fs::path LocalBackend::manifest_path(const std::string& repository, const std::string& ref,
-                                     const std::string& version, const std::string& key) const {
+fs::path LocalBackend::manifest_path(const std::string &repository, const std::string &ref, const std::string &version,
+                                     const std::string &key) const {
   return root_ / "entries" / encode_component(repository) / encode_component(ref) / version /
          (Sha256::hex(key).substr(0, 40) + ".json");
 }
 
-fs::path LocalBackend::blob_path(const std::string& sha256) const {
+fs::path LocalBackend::blob_path(const std::string &sha256) const {
   return root_ / "blobs" / sha256.substr(0, 2) / (sha256 + ".tzst");
 }
 
-std::vector<EntryManifest> LocalBackend::list_version_dir(const fs::path& dir) const {
+std::vector<EntryManifest> LocalBackend::list_version_dir(const fs::path &dir) const {
   std::vector<EntryManifest> out;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const auto& p = it->path();
+    const auto &p = it->path();
     if (p.extension() != ".json") continue;
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0) continue; // removed meanwhile
@@ -148,46 +150,47 @@ std::vector<EntryManifest> LocalBackend::list_version_dir(const fs::path& dir) c
       m.last_used_ms = mtime_ms(st);
       m.location = p.string();
       out.push_back(std::move(m));
-    } catch (const std::exception& e) {
+    } catch (const std::exception &e) {
       log::warning("ignoring unreadable manifest {}: {}", p.string(), e.what());
     }
   }
   return out;
 }
 
-std::optional<LookupResult> LocalBackend::lookup(const LookupRequest& request) {
+std::optional<LookupResult> LocalBackend::lookup(const LookupRequest &request) {
   std::map<std::string, std::vector<EntryManifest>> by_ref; // each scope listed once
-  return select_entry(request, [&](const std::string& ref, const std::string&) {
+  return select_entry(request, [&](const std::string &ref, const std::string &) {
     auto it = by_ref.find(ref);
     if (it == by_ref.end()) {
-      const auto dir = root_ / "entries" / encode_component(request.repository) / encode_component(ref) / request.version;
+      const auto dir =
+          root_ / "entries" / encode_component(request.repository) / encode_component(ref) / request.version;
       it = by_ref.emplace(ref, list_version_dir(dir)).first;
     }
     return it->second;
   });
 }
 
-bool LocalBackend::exists(const std::string& repository, const std::string& ref, const std::string& version,
-                          const std::string& key) {
+bool LocalBackend::exists(const std::string &repository, const std::string &ref, const std::string &version,
+                          const std::string &key) {
   struct stat st {};
   return ::stat(manifest_path(repository, ref, version, key).c_str(), &st) == 0;
 }
 
-std::unique_ptr<ByteSource> LocalBackend::open(const EntryManifest& entry) {
+std::unique_ptr<ByteSource> LocalBackend::open(const EntryManifest &entry) {
   return std::make_unique<FileSource>(blob_path(entry.sha256));
 }
 
-void LocalBackend::record_use(const EntryManifest& entry) {
+void LocalBackend::record_use(const EntryManifest &entry) {
   if (::utimensat(AT_FDCWD, entry.location.c_str(), nullptr, 0) != 0)
     log::warning("cannot record last use of {}: {}", entry.location, std::strerror(errno));
 }
 
-std::unique_ptr<EntryWriter> LocalBackend::create(const std::string& repository, const std::string& ref,
-                                                  const std::string& version, const std::string& key) {
+std::unique_ptr<EntryWriter> LocalBackend::create(const std::string &repository, const std::string &ref,
+                                                  const std::string &version, const std::string &key) {
   return std::make_unique<LocalEntryWriter>(*this, manifest_path(repository, ref, version, key));
 }
 
-std::vector<EntryManifest> LocalBackend::list(const ListFilter& filter) {
+std::vector<EntryManifest> LocalBackend::list(const ListFilter &filter) {
   std::vector<EntryManifest> out;
   std::error_code ec;
   const auto entries = root_ / "entries";
@@ -198,7 +201,7 @@ std::vector<EntryManifest> LocalBackend::list(const ListFilter& filter) {
       if (!filter.ref.empty() && ref->path().filename() != encode_component(filter.ref)) continue;
       std::error_code ec3;
       for (fs::directory_iterator ver(ref->path(), ec3); !ec3 && ver != end; ver.increment(ec3)) {
-        for (auto& m : list_version_dir(ver->path()))
+        for (auto &m : list_version_dir(ver->path()))
           if (m.key.starts_with(filter.key_prefix)) out.push_back(std::move(m));
       }
     }
@@ -206,7 +209,7 @@ std::vector<EntryManifest> LocalBackend::list(const ListFilter& filter) {
   return out;
 }
 
-void LocalBackend::remove(const EntryManifest& entry) {
+void LocalBackend::remove(const EntryManifest &entry) {
   if (::unlink(entry.location.c_str()) != 0 && errno != ENOENT) throw_errno("cannot remove " + entry.location);
 }
 
@@ -214,9 +217,10 @@ uint64_t LocalBackend::collect_garbage(int64_t min_age_seconds) {
   const int64_t now_ms = unix_millis_now();
   uint64_t freed = 0;
   std::set<std::string> referenced;
-  for (const auto& m : list({})) referenced.insert(m.sha256);
+  for (const auto &m : list({}))
+    referenced.insert(m.sha256);
   std::error_code ec;
-  auto old_enough = [&](const fs::path& p, uint64_t& size) {
+  auto old_enough = [&](const fs::path &p, uint64_t &size) {
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0) return false;
     size = static_cast<uint64_t>(st.st_size);

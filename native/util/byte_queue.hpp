@@ -43,12 +43,12 @@ private:
 // Buffers writes into chunks of `chunk_size` and pushes them into a queue.
 class QueueSink : public ByteSink {
 public:
-  QueueSink(ChunkQueue& queue, size_t chunk_size) : queue_(queue), chunk_size_(chunk_size) {}
+  QueueSink(ChunkQueue &queue, size_t chunk_size) : queue_(queue), chunk_size_(chunk_size) {}
   void write(std::span<const std::byte> data) override;
   void close() override;
 
 private:
-  ChunkQueue& queue_;
+  ChunkQueue &queue_;
   size_t chunk_size_;
   Chunk pending_;
 };
@@ -56,11 +56,11 @@ private:
 // Reads a queue as a continuous byte stream.
 class QueueSource : public ByteSource {
 public:
-  explicit QueueSource(ChunkQueue& queue) : queue_(queue) {}
+  explicit QueueSource(ChunkQueue &queue) : queue_(queue) {}
   size_t read(std::span<std::byte> out) override;
 
 private:
-  ChunkQueue& queue_;
+  ChunkQueue &queue_;
   Chunk current_;
   size_t offset_ = 0;
   bool eof_ = false;

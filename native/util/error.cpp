@@ -5,10 +5,12 @@
 
 namespace cachekit {
 
-void throw_errno(const std::string& what, int errno_value) {
+void throw_errno(const std::string &what, int errno_value) {
   throw OperationError(what + ": " + std::strerror(errno_value));
 }
 
-void throw_errno(const std::string& what) { throw_errno(what, errno); }
+void throw_errno(const std::string &what) {
+  throw_errno(what, errno);
+}
 
 } // namespace cachekit

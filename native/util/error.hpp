@@ -32,7 +32,7 @@ public:
 };
 
 // Throws OperationError with `what` and strerror(errno_value).
-[[noreturn]] void throw_errno(const std::string& what, int errno_value);
-[[noreturn]] void throw_errno(const std::string& what);
+[[noreturn]] void throw_errno(const std::string &what, int errno_value);
+[[noreturn]] void throw_errno(const std::string &what);
 
 } // namespace cachekit

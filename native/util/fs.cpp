@@ -17,14 +17,14 @@ void UniqueFd::reset(int fd) {
   fd_ = fd;
 }
 
-UniqueFd open_or_throw(const fs::path& path, int flags, int mode) {
+UniqueFd open_or_throw(const fs::path &path, int flags, int mode) {
   int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
   if (fd < 0) throw_errno("cannot open " + path.string());
   return UniqueFd(fd);
 }
 
-void write_all(int fd, const void* data, size_t size, const fs::path& what) {
-  const auto* p = static_cast<const char*>(data);
+void write_all(int fd, const void *data, size_t size, const fs::path &what) {
+  const auto *p = static_cast<const char *>(data);
   while (size > 0) {
     ssize_t n = ::write(fd, p, size);
     if (n < 0) {
@@ -36,16 +36,16 @@ void write_all(int fd, const void* data, size_t size, const fs::path& what) {
   }
 }
 
-void fsync_or_throw(int fd, const fs::path& what) {
+void fsync_or_throw(int fd, const fs::path &what) {
   if (::fsync(fd) != 0) throw_errno("cannot fsync " + what.string());
 }
 
-void fsync_directory(const fs::path& dir) {
+void fsync_directory(const fs::path &dir) {
   auto fd = open_or_throw(dir, O_RDONLY | O_DIRECTORY);
   fsync_or_throw(fd.get(), dir);
 }
 
-std::string read_file(const fs::path& path) {
+std::string read_file(const fs::path &path) {
   auto fd = open_or_throw(path, O_RDONLY);
   std::string out;
   char buf[65536];
@@ -61,7 +61,7 @@ std::string read_file(const fs::path& path) {
   return out;
 }
 
-void write_file_atomic(const fs::path& path, std::string_view content) {
+void write_file_atomic(const fs::path &path, std::string_view content) {
   const auto tmp = path.parent_path() / ("." + path.filename().string() + ".tmp-" + random_hex(6));
   {
     auto fd = open_or_throw(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
@@ -76,8 +76,8 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
 }
 
 std::string home_directory() {
-  if (const char* home = std::getenv("HOME"); home && *home) return home;
-  if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir) return pw->pw_dir;
+  if (const char *home = std::getenv("HOME"); home && *home) return home;
+  if (const passwd *pw = ::getpwuid(::getuid()); pw && pw->pw_dir) return pw->pw_dir;
   throw UsageError("cannot expand '~': HOME is not set");
 }
 
@@ -87,9 +87,9 @@ std::string expand_home(std::string_view path) {
   return std::string(path);
 }
 
-fs::path normalize_lexically(const fs::path& absolute) {
+fs::path normalize_lexically(const fs::path &absolute) {
   std::vector<std::string> parts;
-  for (const auto& part : absolute.relative_path()) {
+  for (const auto &part : absolute.relative_path()) {
     const auto s = part.string();
     if (s.empty() || s == ".") continue;
     if (s == "..") {
@@ -99,13 +99,14 @@ fs::path normalize_lexically(const fs::path& absolute) {
     parts.push_back(s);
   }
   fs::path out = "/";
-  for (const auto& p : parts) out /= p;
+  for (const auto &p : parts)
+    out /= p;
   return out;
 }
 
-bool is_within(const fs::path& path, const fs::path& root) {
-  const auto& p = path.native();
-  const auto& r = root.native();
+bool is_within(const fs::path &path, const fs::path &root) {
+  const auto &p = path.native();
+  const auto &r = root.native();
   if (r == "/") return true;
   if (!p.starts_with(r)) return false;
   return p.size() == r.size() || p[r.size()] == '/';

@@ -14,14 +14,14 @@ struct State {
   std::vector<std::string> secrets;
 };
 
-State& state() {
+State &state() {
   static State s;
   return s;
 }
 
-std::string mask_locked(std::string_view text, const std::vector<std::string>& secrets) {
+std::string mask_locked(std::string_view text, const std::vector<std::string> &secrets) {
   std::string out(text);
-  for (const auto& secret : secrets) {
+  for (const auto &secret : secrets) {
     if (secret.empty()) continue;
     for (auto pos = out.find(secret); pos != std::string::npos; pos = out.find(secret, pos + 3))
       out.replace(pos, secret.size(), "***");
@@ -33,36 +33,45 @@ std::string mask_locked(std::string_view text, const std::vector<std::string>& s
 std::string escape_annotation(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '%') out += "%25";
-    else if (c == '\r') out += "%0D";
-    else if (c == '\n') out += "%0A";
-    else out += c;
+    if (c == '%')
+      out += "%25";
+    else if (c == '\r')
+      out += "%0D";
+    else if (c == '\n')
+      out += "%0A";
+    else
+      out += c;
   }
   return out;
 }
 
 void emit(std::string_view prefix_plain, std::string_view command, std::string_view message) {
-  auto& s = state();
+  auto &s = state();
   std::lock_guard lock(s.mutex);
   const auto text = mask_locked(message, s.secrets);
   if (s.mode == Mode::GitHubActions && !command.empty())
     std::fprintf(stderr, "::%.*s::%s\n", static_cast<int>(command.size()), command.data(),
                  escape_annotation(text).c_str());
   else
-    std::fprintf(stderr, "%.*s%s\n", static_cast<int>(prefix_plain.size()), prefix_plain.data(),
-                 text.c_str());
+    std::fprintf(stderr, "%.*s%s\n", static_cast<int>(prefix_plain.size()), prefix_plain.data(), text.c_str());
   std::fflush(stderr);
 }
 
 } // namespace
 
-void set_mode(Mode mode) { state().mode = mode; }
-Mode mode() { return state().mode; }
-void set_debug(bool enabled) { state().debug = enabled; }
+void set_mode(Mode mode) {
+  state().mode = mode;
+}
+Mode mode() {
+  return state().mode;
+}
+void set_debug(bool enabled) {
+  state().debug = enabled;
+}
 
-void add_secret(const std::string& secret) {
+void add_secret(const std::string &secret) {
   if (secret.empty()) return;
-  auto& s = state();
+  auto &s = state();
   std::lock_guard lock(s.mutex);
   s.secrets.push_back(secret);
   // The runner reads workflow commands from stdout.
@@ -73,14 +82,20 @@ void add_secret(const std::string& secret) {
 }
 
 std::string mask(std::string_view text) {
-  auto& s = state();
+  auto &s = state();
   std::lock_guard lock(s.mutex);
   return mask_locked(text, s.secrets);
 }
 
-void info(std::string_view message) { emit("", "", message); }
-void warning(std::string_view message) { emit("warning: ", "warning", message); }
-void error(std::string_view message) { emit("error: ", "error", message); }
+void info(std::string_view message) {
+  emit("", "", message);
+}
+void warning(std::string_view message) {
+  emit("warning: ", "warning", message);
+}
+void error(std::string_view message) {
+  emit("error: ", "error", message);
+}
 void debug(std::string_view message) {
   if (!state().debug) return;
   emit("debug: ", "debug", message);

@@ -17,7 +17,7 @@ void set_debug(bool enabled);
 
 // Registers a secret: it is masked in all later output, and in Actions mode the runner is
 // told with ::add-mask:: so it masks it too.
-void add_secret(const std::string& secret);
+void add_secret(const std::string &secret);
 std::string mask(std::string_view text);
 
 void info(std::string_view message);
@@ -25,16 +25,16 @@ void warning(std::string_view message);
 void error(std::string_view message);
 void debug(std::string_view message);
 
-template <typename... Args> void info(fmt::format_string<Args...> f, Args&&... args) {
+template <typename... Args> void info(fmt::format_string<Args...> f, Args &&...args) {
   info(std::string_view(fmt::format(f, std::forward<Args>(args)...)));
 }
-template <typename... Args> void warning(fmt::format_string<Args...> f, Args&&... args) {
+template <typename... Args> void warning(fmt::format_string<Args...> f, Args &&...args) {
   warning(std::string_view(fmt::format(f, std::forward<Args>(args)...)));
 }
-template <typename... Args> void error(fmt::format_string<Args...> f, Args&&... args) {
+template <typename... Args> void error(fmt::format_string<Args...> f, Args &&...args) {
   error(std::string_view(fmt::format(f, std::forward<Args>(args)...)));
 }
-template <typename... Args> void debug(fmt::format_string<Args...> f, Args&&... args) {
+template <typename... Args> void debug(fmt::format_string<Args...> f, Args &&...args) {
   debug(std::string_view(fmt::format(f, std::forward<Args>(args)...)));
 }
 

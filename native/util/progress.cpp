@@ -6,8 +6,8 @@
 namespace cachekit {
 
 Progress::Progress(std::string phase, uint64_t total_bytes, std::chrono::milliseconds interval)
-    : phase_(std::move(phase)), total_(total_bytes), interval_(interval),
-      start_(std::chrono::steady_clock::now()), last_report_(start_) {}
+    : phase_(std::move(phase)), total_(total_bytes), interval_(interval), start_(std::chrono::steady_clock::now()),
+      last_report_(start_) {}
 
 double Progress::elapsed_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

@@ -11,8 +11,7 @@ namespace cachekit {
 
 class Progress {
 public:
-  Progress(std::string phase, uint64_t total_bytes,
-           std::chrono::milliseconds interval = std::chrono::seconds(5));
+  Progress(std::string phase, uint64_t total_bytes, std::chrono::milliseconds interval = std::chrono::seconds(5));
   void add(uint64_t bytes);
   uint64_t bytes() const { return bytes_.load(); }
   double elapsed_seconds() const;

@@ -14,10 +14,10 @@ class Sha256 {
 public:
   Sha256();
   ~Sha256();
-  Sha256(Sha256&&) noexcept;
-  Sha256& operator=(Sha256&&) noexcept;
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
+  Sha256(Sha256 &&) noexcept;
+  Sha256 &operator=(Sha256 &&) noexcept;
+  Sha256(const Sha256 &) = delete;
+  Sha256 &operator=(const Sha256 &) = delete;
 
   void update(std::span<const std::byte> data);
   void update(std::string_view data);
@@ -27,7 +27,7 @@ public:
 
 private:
   struct Deleter {
-    void operator()(evp_md_ctx_st* ctx) const;
+    void operator()(evp_md_ctx_st *ctx) const;
   };
   std::unique_ptr<evp_md_ctx_st, Deleter> ctx_;
 };

@@ -12,8 +12,10 @@ namespace cachekit {
 
 std::string trim(std::string_view s) {
   const auto is_space = [](unsigned char c) { return std::isspace(c) != 0; };
-  while (!s.empty() && is_space(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && is_space(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  while (!s.empty() && is_space(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && is_space(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
   return std::string(s);
 }
 
@@ -31,14 +33,14 @@ std::vector<std::string> split(std::string_view s, char sep) {
 
 std::vector<std::string> split_lines(std::string_view s) {
   std::vector<std::string> out;
-  for (auto& line : split(s, '\n')) {
+  for (auto &line : split(s, '\n')) {
     auto t = trim(line);
     if (!t.empty()) out.push_back(std::move(t));
   }
   return out;
 }
 
-std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+std::string join(const std::vector<std::string> &parts, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {
     if (i) out += sep;
@@ -55,7 +57,7 @@ std::string to_lower(std::string_view s) {
 }
 
 namespace {
-bool parse_u64(std::string_view digits, uint64_t& out) {
+bool parse_u64(std::string_view digits, uint64_t &out) {
   if (digits.empty()) return false;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
   return ec == std::errc() && ptr == digits.data() + digits.size();
@@ -77,8 +79,7 @@ uint64_t parse_size(std::string_view text, std::string_view input_name) {
     case 'G': multiplier = 1ULL << 30; break;
     case 'T': multiplier = 1ULL << 40; break;
     case 'B': multiplier = 1; break;
-    default:
-      throw UsageError(fmt::format("{}: '{}' is not a size (expected e.g. 512M, 10G)", input_name, text));
+    default: throw UsageError(fmt::format("{}: '{}' is not a size (expected e.g. 512M, 10G)", input_name, text));
     }
     v.remove_suffix(1);
   }
@@ -99,8 +100,7 @@ std::chrono::seconds parse_duration(std::string_view text, std::string_view inpu
     case 'h': unit = 3600; break;
     case 'd': unit = 86400; break;
     case 'w': unit = 7 * 86400; break;
-    default:
-      throw UsageError(fmt::format("{}: '{}' is not a duration (expected e.g. 12h, 7d)", input_name, text));
+    default: throw UsageError(fmt::format("{}: '{}' is not a duration (expected e.g. 12h, 7d)", input_name, text));
     }
     v.remove_suffix(1);
   }
@@ -127,7 +127,7 @@ int parse_int(std::string_view text, std::string_view input_name, int min, int m
 }
 
 std::string human_bytes(uint64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  static constexpr const char *kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);
   size_t u = 0;
   while (v >= 1024 && u + 1 < std::size(kUnits)) {

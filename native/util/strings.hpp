@@ -12,7 +12,7 @@ std::string trim(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);
 // Splits a multi-line input the way actions/cache does: each line trimmed, empty lines dropped.
 std::vector<std::string> split_lines(std::string_view s);
-std::string join(const std::vector<std::string>& parts, std::string_view sep);
+std::string join(const std::vector<std::string> &parts, std::string_view sep);
 std::string to_lower(std::string_view s);
 
 // "512", "64K", "10M", "10G", "1T" (binary units). Throws UsageError naming `input_name`.

@@ -21,10 +21,10 @@ struct MemorySink : ByteSink {
   void close() override { closed = true; }
 };
 struct MemorySource : ByteSource {
-  const std::vector<std::byte>& data;
+  const std::vector<std::byte> &data;
   size_t pos = 0;
   size_t max_read;
-  MemorySource(const std::vector<std::byte>& d, size_t max = 7777) : data(d), max_read(max) {}
+  MemorySource(const std::vector<std::byte> &d, size_t max = 7777) : data(d), max_read(max) {}
   size_t read(std::span<std::byte> out) override {
     const size_t n = std::min({out.size(), data.size() - pos, max_read});
     std::memcpy(out.data(), data.data() + pos, n);
@@ -43,11 +43,11 @@ struct TempDir {
     fs::remove_all(path, ec);
   }
 };
-void write_file(const fs::path& p, const std::string& content) {
+void write_file(const fs::path &p, const std::string &content) {
   fs::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary) << content;
 }
-std::string read(const fs::path& p) {
+std::string read(const fs::path &p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
@@ -56,11 +56,13 @@ std::string read(const fs::path& p) {
 TEST_CASE("zstd streams round trip in small pieces, multithreaded, and detect damage") {
   std::mt19937 rng(42);
   std::string text;
-  for (int i = 0; i < 200000; ++i) text += static_cast<char>('a' + rng() % 4);
+  for (int i = 0; i < 200000; ++i)
+    text += static_cast<char>('a' + rng() % 4);
   MemorySink compressed;
   {
     archive::ZstdCompressSink z(compressed, {3, 2});
-    for (size_t i = 0; i < text.size(); i += 1000) z.write(std::as_bytes(std::span(text.data() + i, std::min<size_t>(1000, text.size() - i))));
+    for (size_t i = 0; i < text.size(); i += 1000)
+      z.write(std::as_bytes(std::span(text.data() + i, std::min<size_t>(1000, text.size() - i))));
     z.close();
   }
   CHECK(compressed.closed);
@@ -69,14 +71,20 @@ TEST_CASE("zstd streams round trip in small pieces, multithreaded, and detect da
   archive::ZstdDecompressSource d(src);
   std::string out;
   std::byte buf[4096];
-  while (size_t n = d.read(buf)) out.append(reinterpret_cast<const char*>(buf), n);
+  while (size_t n = d.read(buf))
+    out.append(reinterpret_cast<const char *>(buf), n);
   CHECK(out == text);
 
   auto truncated = compressed.data;
   truncated.resize(truncated.size() - 10);
   MemorySource tsrc(truncated);
   archive::ZstdDecompressSource td(tsrc);
-  CHECK_THROWS_AS([&] { while (td.read(buf) > 0) {} }(), IntegrityError);
+  CHECK_THROWS_AS(
+      [&] {
+        while (td.read(buf) > 0) {
+        }
+      }(),
+      IntegrityError);
 }
 
 TEST_CASE("tar writer and safe extractor round trip a tree with links and modes") {

@@ -17,9 +17,9 @@ EntryManifest entry(std::string key, int64_t created, std::string version = "v1"
 struct FakeStore {
   std::map<std::string, std::vector<EntryManifest>> by_ref;
   ScopeLister lister() {
-    return [this](const std::string& ref, const std::string& prefix) {
+    return [this](const std::string &ref, const std::string &prefix) {
       std::vector<EntryManifest> out;
-      for (const auto& e : by_ref[ref])
+      for (const auto &e : by_ref[ref])
         if (e.key.starts_with(prefix)) out.push_back(e);
       return out;
     };

@@ -14,16 +14,18 @@ storage::EntryManifest used(std::string key, int64_t last_used_ms, uint64_t size
   m.size = size;
   return m;
 }
-std::vector<std::string> keys(const std::vector<storage::EntryManifest>& v) {
+std::vector<std::string> keys(const std::vector<storage::EntryManifest> &v) {
   std::vector<std::string> out;
-  for (const auto& m : v) out.push_back(m.key);
+  for (const auto &m : v)
+    out.push_back(m.key);
   return out;
 }
 } // namespace
 
 TEST_CASE("prune evicts by last use, not by creation") {
   const int64_t now = 100 * 86400 * 1000LL;
-  std::vector<storage::EntryManifest> entries{used("hot", now - 1000, 100), used("cold", now - 10LL * 86400 * 1000, 100),
+  std::vector<storage::EntryManifest> entries{used("hot", now - 1000, 100),
+                                              used("cold", now - 10LL * 86400 * 1000, 100),
                                               used("warm", now - 2LL * 86400 * 1000, 100)};
   engine::PruneRequest by_age;
   by_age.max_age = std::chrono::hours(24 * 7);
