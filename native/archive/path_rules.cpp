@@ -6,7 +6,8 @@
 
 namespace cachekit::archive {
 
-PathRules::PathRules(fs::path workspace, std::vector<fs::path> roots) : workspace_(normalize_lexically(workspace)) {
+PathRules::PathRules(const fs::path &workspace, const std::vector<fs::path> &roots)
+    : workspace_(normalize_lexically(workspace)) {
   for (auto &r : roots)
     roots_.push_back(normalize_lexically(r));
 }

@@ -13,7 +13,7 @@ class PathRules {
 public:
   // `workspace`: member names are relative to it. `roots`: absolute cache paths (for a glob
   // pattern, the directory above its first wildcard).
-  PathRules(fs::path workspace, std::vector<fs::path> roots);
+  PathRules(const fs::path &workspace, const std::vector<fs::path> &roots);
 
   // The absolute, lexically normal destination of a member name. Throws UnsafeArchiveError
   // when it is outside every root.

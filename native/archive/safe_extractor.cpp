@@ -53,7 +53,7 @@ public:
   explicit Extractor(const PathRules &rules) : rules_(rules), is_root_(::geteuid() == 0) {}
 
   ExtractStats run(ByteSource &tar) {
-    ReadContext ctx{&tar, std::vector<std::byte>(256 * 1024), nullptr};
+    ReadContext ctx{&tar, std::vector<std::byte>(size_t{256} * 1024), nullptr};
     std::unique_ptr<struct archive, ReadDeleter> in(archive_read_new());
     std::unique_ptr<struct archive, WriteDeleter> out(archive_write_disk_new());
     if (!in || !out) throw OperationError("tar: cannot create libarchive reader/writer");

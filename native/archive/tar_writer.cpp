@@ -208,7 +208,7 @@ TarStats write_tar(const std::vector<PlannedEntry> &entries, ByteSink &out) {
   archive_entry_linkresolver_set_strategy(resolver.get(), ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE);
 
   TarStats stats;
-  std::vector<char> buffer(256 * 1024);
+  std::vector<char> buffer(size_t{256} * 1024);
   std::string link_target(4096, '\0');
   ReadAhead read_ahead(entries);
 

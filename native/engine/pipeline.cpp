@@ -71,7 +71,7 @@ RestoreResult run_restore_pipeline(ByteSource &source, const std::string &expect
   ChunkQueue tar_bytes(kQueueChunks);
   Progress progress("download", expected_size);
 
-  auto fail_all = [&](std::exception_ptr e) {
+  auto fail_all = [&](const std::exception_ptr &e) {
     compressed.fail(e);
     tar_bytes.fail(e);
   };

@@ -19,7 +19,7 @@ void ChunkQueue::close() {
   not_empty_.notify_all();
 }
 
-void ChunkQueue::fail(std::exception_ptr error) {
+void ChunkQueue::fail(const std::exception_ptr &error) {
   std::lock_guard lock(mutex_);
   if (!error_) error_ = error;
   not_full_.notify_all();

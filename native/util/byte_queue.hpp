@@ -25,7 +25,7 @@ public:
   // Marks the end of the stream: pop() returns nullopt once the queue drains.
   void close();
   // Stops both sides; push() and pop() rethrow `error`.
-  void fail(std::exception_ptr error);
+  void fail(const std::exception_ptr &error);
   // Blocks until a chunk is available; nullopt at the end of the stream.
   std::optional<Chunk> pop();
   bool failed() const;

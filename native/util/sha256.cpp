@@ -32,7 +32,7 @@ std::string Sha256::hex_digest() {
   if (EVP_DigestFinal_ex(ctx_.get(), digest, &length) != 1) throw OperationError("sha256: digest final failed");
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(length * 2);
+  out.reserve(size_t{length} * 2);
   for (unsigned int i = 0; i < length; ++i) {
     out += kHex[digest[i] >> 4];
     out += kHex[digest[i] & 0xf];

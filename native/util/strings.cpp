@@ -99,7 +99,7 @@ std::chrono::seconds parse_duration(std::string_view text, std::string_view inpu
     case 'm': unit = 60; break;
     case 'h': unit = 3600; break;
     case 'd': unit = 86400; break;
-    case 'w': unit = 7 * 86400; break;
+    case 'w': unit = uint64_t{7} * 86400; break;
     default: throw UsageError(fmt::format("{}: '{}' is not a duration (expected e.g. 12h, 7d)", input_name, text));
     }
     v.remove_suffix(1);
