@@ -206,6 +206,7 @@ class UnsafeArchives(CachekitTestCase):
         plant_entry(self.store, tar_zst(members), "evil", cache_version(["data"]))
         return self.restore("evil")
 
+
     def assert_refused(self, r, outside):
         self.assertEqual(r.rc, 1, r)
         self.assertIn("outside the cache paths", r.stderr)
@@ -241,6 +242,19 @@ class UnsafeArchives(CachekitTestCase):
         r = self.plant_and_restore([({"name": "data/sub/planted.txt"}, b"evil")])
         self.assertEqual(r.rc, 1, r)
         self.assertFalse((outside / "planted.txt").exists())
+
+
+    def test_existing_symlink_at_a_file_path_is_replaced_not_followed(self):
+        victim = self.tmp / "victim.txt"
+        write(victim, "untouched")
+        (self.ws / "data").mkdir()
+        os.symlink(victim, self.ws / "data/f")
+        r = self.plant_and_restore([({"name": "data/f"}, b"from the cache")])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.outputs["cache-hit"], "true")
+        self.assertEqual(victim.read_text(), "untouched")
+        self.assertFalse((self.ws / "data/f").is_symlink())
+        self.assertEqual((self.ws / "data/f").read_bytes(), b"from the cache")
 
 
 class Integrity(CachekitTestCase):
