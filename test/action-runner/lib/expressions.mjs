@@ -132,13 +132,13 @@ function g15(n) {
   if (Number.isNaN(n)) return "NaN";
   if (!Number.isFinite(n)) return n > 0 ? "Infinity" : "-Infinity";
   if (n === 0) return "0";
+  // .NET "G15": fixed-point when -5 < exponent < 15, else d.dddE+XX (at least two exponent digits)
   const p = Number(n.toPrecision(15));
-  const exp = Math.floor(Math.log10(Math.abs(p)));
-  if (exp >= 15 || exp < -5) {
-    const [mant, e] = p.toExponential(14).split("e");
+  const [mant, e] = p.toExponential(14).split("e");
+  const exp = Number(e);
+  if (exp >= 15 || exp <= -5) {
     const m = mant.includes(".") ? mant.replace(/0+$/, "").replace(/\.$/, "") : mant;
-    const ev = Number(e);
-    return `${m}E${ev < 0 ? "-" : "+"}${String(Math.abs(ev)).padStart(2, "0")}`;
+    return `${m}E${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
   }
   return String(p);
 }
@@ -186,6 +186,7 @@ export function ifCondition(v) {
   if (v === undefined || v === null) return "success()";
   const segs = typeof v === "string" ? splitTemplate(v) : [{ lit: scalarToString(v) }];
   let cond;
+  if (segs.length === 0) return "success()";
   if (segs.length === 1) cond = segs[0].expr ?? segs[0].lit;
   else {
     let n = 0;
