@@ -47,14 +47,10 @@ fs::path PathRules::resolve_member(std::string_view member_name) const {
   return normal;
 }
 
-void PathRules::check_symlink_target(const fs::path &link_path, std::string_view target) const {
-  if (target.empty())
-    throw UnsafeArchiveError(fmt::format("refusing symlink {} with an empty target", link_path.string()));
+bool PathRules::symlink_stays_inside(const fs::path &link_path, std::string_view target) const {
+  if (target.empty()) return false;
   const fs::path t{std::string(target)};
-  const auto resolved = normalize_lexically(t.is_absolute() ? t : link_path.parent_path() / t);
-  if (!inside_roots(resolved))
-    throw UnsafeArchiveError(fmt::format("refusing symlink {} -> {}: it points to {}, outside the cache paths ({})",
-                                         link_path.string(), target, resolved.string(), describe_roots()));
+  return inside_roots(normalize_lexically(t.is_absolute() ? t : link_path.parent_path() / t));
 }
 
 } // namespace cachekit::archive

@@ -18,9 +18,9 @@ public:
   // The absolute, lexically normal destination of a member name. Throws UnsafeArchiveError
   // when it is outside every root.
   fs::path resolve_member(std::string_view member_name) const;
-  // Throws UnsafeArchiveError when a symlink at `link_path` with `target` would point
-  // outside every root.
-  void check_symlink_target(const fs::path &link_path, std::string_view target) const;
+  // Whether a symlink at `link_path` with `target` points inside the roots (resolved
+  // lexically from the link's directory).
+  bool symlink_stays_inside(const fs::path &link_path, std::string_view target) const;
   bool inside_roots(const fs::path &absolute_normal) const;
   // The root that contains `absolute_normal` (must be inside one).
   const fs::path &root_of(const fs::path &absolute_normal) const;

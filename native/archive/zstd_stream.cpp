@@ -54,8 +54,12 @@ void ZstdCompressSink::close() {
   downstream_.close();
 }
 
+ZstdDecompressSource::ZstdDecompressSource(BlockSource &upstream) : upstream_(upstream), ctx_(ZSTD_createDCtx()) {
+  if (!ctx_) throw OperationError("zstd: cannot create decompression context");
+}
+
 ZstdDecompressSource::ZstdDecompressSource(ByteSource &upstream)
-    : upstream_(upstream), ctx_(ZSTD_createDCtx()), in_(ZSTD_DStreamInSize()) {
+    : adapter_(std::make_unique<ByteSourceBlocks>(upstream)), upstream_(*adapter_), ctx_(ZSTD_createDCtx()) {
   if (!ctx_) throw OperationError("zstd: cannot create decompression context");
 }
 
@@ -63,25 +67,26 @@ ZstdDecompressSource::~ZstdDecompressSource() = default;
 
 size_t ZstdDecompressSource::read(std::span<std::byte> out) {
   ZSTD_outBuffer output{out.data(), out.size(), 0};
-  while (output.pos == 0) {
-    if (in_pos_ == in_size_ && !upstream_eof_) {
-      in_size_ = upstream_.read(std::span(in_.data(), in_.size()));
+  while (output.pos < output.size) {
+    if (in_pos_ == in_.size() && !upstream_eof_) {
+      in_ = upstream_.next_block();
       in_pos_ = 0;
-      if (in_size_ == 0) upstream_eof_ = true;
+      if (in_.empty()) upstream_eof_ = true;
     }
-    if (in_pos_ == in_size_ && upstream_eof_) {
+    if (in_pos_ == in_.size() && upstream_eof_) {
       // Flush whatever the decoder still holds, then decide whether the frame was whole.
       ZSTD_inBuffer empty{nullptr, 0, 0};
+      const size_t before = output.pos;
       const size_t rc = ZSTD_decompressStream(ctx_.get(), &output, &empty);
       if (ZSTD_isError(rc)) throw IntegrityError(fmt::format("archive is corrupt (zstd: {})", ZSTD_getErrorName(rc)));
-      if (output.pos > 0) {
+      if (output.pos > before) {
         last_hint_ = rc;
-        return output.pos;
+        continue;
       }
-      if (last_hint_ != 0) throw IntegrityError("archive is truncated (zstd frame incomplete)");
-      return 0;
+      if (last_hint_ != 0 && rc != 0) throw IntegrityError("archive is truncated (zstd frame incomplete)");
+      break;
     }
-    ZSTD_inBuffer input{in_.data(), in_size_, in_pos_};
+    ZSTD_inBuffer input{in_.data(), in_.size(), in_pos_};
     const size_t rc = ZSTD_decompressStream(ctx_.get(), &output, &input);
     if (ZSTD_isError(rc)) throw IntegrityError(fmt::format("archive is corrupt (zstd: {})", ZSTD_getErrorName(rc)));
     in_pos_ = input.pos;

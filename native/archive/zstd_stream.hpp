@@ -35,8 +35,11 @@ private:
   std::vector<std::byte> out_;
 };
 
+// Reads the compressed stream block by block in place (no copy into a buffer of ours);
+// read() fills `out` as far as the stream allows.
 class ZstdDecompressSource : public ByteSource {
 public:
+  explicit ZstdDecompressSource(BlockSource &upstream);
   explicit ZstdDecompressSource(ByteSource &upstream);
   ~ZstdDecompressSource() override;
   size_t read(std::span<std::byte> out) override;
@@ -45,11 +48,11 @@ private:
   struct DCtxDeleter {
     void operator()(ZSTD_DCtx_s *ctx) const;
   };
-  ByteSource &upstream_;
+  std::unique_ptr<ByteSourceBlocks> adapter_; // only when built from a ByteSource
+  BlockSource &upstream_;
   std::unique_ptr<ZSTD_DCtx_s, DCtxDeleter> ctx_;
-  std::vector<std::byte> in_;
+  std::span<const std::byte> in_;
   size_t in_pos_ = 0;
-  size_t in_size_ = 0;
   bool upstream_eof_ = false;
   size_t last_hint_ = 1; // 0 once a frame is complete and flushed
 };

@@ -69,6 +69,9 @@ RestoreResult run_restore_pipeline(ByteSource &source, const std::string &expect
   RestoreResult result;
   ChunkQueue compressed(kQueueChunks);
   ChunkQueue tar_bytes(kQueueChunks);
+  // Buffers go round: download -> decompress -> back; decompress -> extract -> back.
+  ChunkPool compressed_pool(kChunkSize);
+  ChunkPool tar_pool(kChunkSize);
   Progress progress("download", expected_size);
 
   auto fail_all = [&](const std::exception_ptr &e) {
@@ -81,7 +84,7 @@ RestoreResult run_restore_pipeline(ByteSource &source, const std::string &expect
       Sha256 hash;
       uint64_t total = 0;
       for (;;) {
-        Chunk chunk(kChunkSize);
+        Chunk chunk = compressed_pool.take();
         size_t filled = 0;
         while (filled < chunk.size()) {
           const size_t n = source.read(std::span(chunk.data() + filled, chunk.size() - filled));
@@ -112,24 +115,26 @@ RestoreResult run_restore_pipeline(ByteSource &source, const std::string &expect
 
   std::jthread decompress([&] {
     try {
-      QueueSource in(compressed);
-      archive::ZstdDecompressSource zstd(in);
-      QueueSink out(tar_bytes, kChunkSize);
-      std::vector<std::byte> buffer(kChunkSize);
-      while (const size_t n = zstd.read(buffer))
-        out.write(std::span(buffer.data(), n));
-      out.close();
+      QueueSource in(compressed, &compressed_pool);
+      archive::ZstdDecompressSource zstd(static_cast<BlockSource &>(in));
+      for (;;) {
+        Chunk chunk = tar_pool.take();
+        const size_t n = zstd.read(chunk);
+        if (n == 0) break;
+        chunk.resize(n);
+        tar_bytes.push(std::move(chunk));
+      }
+      tar_bytes.close();
     } catch (...) {
       fail_all(std::current_exception());
     }
   });
 
   try {
-    QueueSource in(tar_bytes);
-    result.extracted = archive::extract_tar(in, rules);
+    QueueSource in(tar_bytes, &tar_pool);
+    result.extracted = archive::extract_tar(static_cast<BlockSource &>(in), rules);
     // Drain what follows the end-of-archive marker, so the checksum covers every byte.
-    std::vector<std::byte> sink(kChunkSize);
-    while (in.read(sink) > 0) {
+    while (!in.next_block().empty()) {
     }
   } catch (...) {
     fail_all(std::current_exception());

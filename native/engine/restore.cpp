@@ -53,6 +53,7 @@ RestoreOutcome restore(storage::Backend &backend, const RestoreRequest &request)
     outcome.found = true;
     outcome.exact = found->exact;
     outcome.files = result.extracted.files;
+    outcome.skipped_symlinks = result.extracted.skipped_symlinks;
     outcome.seconds = result.seconds;
     log::info("Restored {} ({} archive, {} of files, {} files, {} dirs) in {:.2f}s, {}", entry.key,
               human_bytes(result.archive_bytes), human_bytes(result.extracted.data_bytes), result.extracted.files,
@@ -66,6 +67,9 @@ RestoreOutcome restore(storage::Backend &backend, const RestoreRequest &request)
     outcome.note = std::string("entry damaged: ") + e.what();
     return outcome;
   }
+  if (outcome.found && outcome.skipped_symlinks > 0)
+    log::warning("{} symlink(s) in '{}' point outside the cache paths and were not restored", outcome.skipped_symlinks,
+                 entry.key);
   try {
     backend.record_use(entry);
   } catch (const std::exception &e) {

@@ -27,6 +27,7 @@ struct RestoreOutcome {
   std::string version;
   uint64_t size = 0;
   uint64_t files = 0;
+  uint64_t skipped_symlinks = 0;
   double seconds = 0;
   std::string note; // why it missed or was skipped, for the log and summary
 };

@@ -61,6 +61,49 @@ void QueueSink::close() {
   queue_.close();
 }
 
+Chunk ChunkPool::take() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!free_.empty()) {
+      Chunk c = std::move(free_.back());
+      free_.pop_back();
+      c.resize(chunk_size_);
+      return c;
+    }
+  }
+  return Chunk(chunk_size_);
+}
+
+void ChunkPool::give_back(Chunk chunk) {
+  if (chunk.capacity() < chunk_size_) return;
+  std::lock_guard lock(mutex_);
+  if (free_.size() < max_kept_) free_.push_back(std::move(chunk));
+}
+
+void QueueSource::recycle_current() {
+  if (pool_ && current_.capacity() > 0) pool_->give_back(std::move(current_));
+  current_ = Chunk();
+  offset_ = 0;
+}
+
+std::span<const std::byte> QueueSource::next_block() {
+  if (offset_ < current_.size()) { // finish a chunk that read() started
+    auto rest = std::span<const std::byte>(current_).subspan(offset_);
+    offset_ = current_.size();
+    return rest;
+  }
+  recycle_current();
+  if (eof_) return {};
+  auto next = queue_.pop();
+  if (!next) {
+    eof_ = true;
+    return {};
+  }
+  current_ = std::move(*next);
+  offset_ = current_.size();
+  return current_;
+}
+
 size_t QueueSource::read(std::span<std::byte> out) {
   while (!eof_ && offset_ == current_.size()) {
     auto next = queue_.pop();
@@ -68,6 +111,7 @@ size_t QueueSource::read(std::span<std::byte> out) {
       eof_ = true;
       break;
     }
+    recycle_current();
     current_ = std::move(*next);
     offset_ = 0;
   }

@@ -53,14 +53,33 @@ private:
   Chunk pending_;
 };
 
-// Reads a queue as a continuous byte stream.
-class QueueSource : public ByteSource {
+// Recycles chunk buffers between a consumer and a producer, so a pipeline does not pay
+// for allocating and zeroing a fresh megabyte per chunk.
+class ChunkPool {
 public:
-  explicit QueueSource(ChunkQueue &queue) : queue_(queue) {}
-  size_t read(std::span<std::byte> out) override;
+  explicit ChunkPool(size_t chunk_size, size_t max_kept = 64) : chunk_size_(chunk_size), max_kept_(max_kept) {}
+  // A chunk of size chunk_size (contents unspecified).
+  Chunk take();
+  void give_back(Chunk chunk);
 
 private:
+  std::mutex mutex_;
+  std::vector<Chunk> free_;
+  size_t chunk_size_;
+  size_t max_kept_;
+};
+
+// Reads a queue as a continuous byte stream, or block by block without copying.
+class QueueSource : public ByteSource, public BlockSource {
+public:
+  explicit QueueSource(ChunkQueue &queue, ChunkPool *pool = nullptr) : queue_(queue), pool_(pool) {}
+  size_t read(std::span<std::byte> out) override;
+  std::span<const std::byte> next_block() override;
+
+private:
+  void recycle_current();
   ChunkQueue &queue_;
+  ChunkPool *pool_;
   Chunk current_;
   size_t offset_ = 0;
   bool eof_ = false;

@@ -3,6 +3,7 @@
 // read from a ByteSource, so no stage needs a temp file.
 #include <cstddef>
 #include <span>
+#include <vector>
 
 namespace cachekit {
 
@@ -19,6 +20,29 @@ public:
   virtual ~ByteSource() = default;
   // Reads up to out.size() bytes; returns 0 only at the end of the stream.
   virtual size_t read(std::span<std::byte> out) = 0;
+};
+
+// A stream handed over in blocks the producer already holds, so the consumer reads them
+// in place instead of copying into its own buffer.
+class BlockSource {
+public:
+  virtual ~BlockSource() = default;
+  // The next block; empty only at the end of the stream. Valid until the next call.
+  virtual std::span<const std::byte> next_block() = 0;
+};
+
+// Presents a ByteSource as blocks (one copy into an owned buffer).
+class ByteSourceBlocks : public BlockSource {
+public:
+  explicit ByteSourceBlocks(ByteSource &source, size_t block_size = 256 * 1024)
+      : source_(source), buffer_(block_size) {}
+  std::span<const std::byte> next_block() override {
+    return std::span<const std::byte>(buffer_.data(), source_.read(buffer_));
+  }
+
+private:
+  ByteSource &source_;
+  std::vector<std::byte> buffer_;
 };
 
 } // namespace cachekit

@@ -222,11 +222,17 @@ class UnsafeArchives(CachekitTestCase):
         r = self.plant_and_restore([({"name": str(target)}, b"evil")])
         self.assert_refused(r, target)
 
-    def test_symlink_pointing_outside_refused(self):
+    def test_symlink_pointing_outside_is_not_created_and_never_written_through(self):
         r = self.plant_and_restore([({"name": "data/link", "type": tarfile.SYMTYPE, "linkname": str(self.tmp)}, None),
+                                    ({"name": "data/ok", "type": tarfile.SYMTYPE, "linkname": "link/../f"}, None),
                                     ({"name": "data/link/planted.txt"}, b"evil")])
-        self.assert_refused(r, self.tmp / "planted.txt")
-        self.assertFalse((self.ws / "data/link").exists())
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("points outside the cache paths", r.stderr)
+        self.assertFalse((self.tmp / "planted.txt").exists())
+        self.assertFalse((self.ws / "data/link").is_symlink())
+        self.assertTrue((self.ws / "data/ok").is_symlink())
+        # The member meant to go through the link lands inside, as a plain file.
+        self.assertEqual((self.ws / "data/link/planted.txt").read_bytes(), b"evil")
 
     def test_hardlink_to_outside_refused(self):
         secret = self.tmp / "secret.txt"
@@ -254,6 +260,17 @@ class UnsafeArchives(CachekitTestCase):
         self.assertEqual(r.outputs["cache-hit"], "true")
         self.assertEqual(victim.read_text(), "untouched")
         self.assertFalse((self.ws / "data/f").is_symlink())
+        self.assertEqual((self.ws / "data/f").read_bytes(), b"from the cache")
+
+
+    def test_existing_file_hardlinked_outside_is_replaced_not_rewritten(self):
+        outside = self.tmp / "outside.txt"
+        write(outside, "outside content")
+        (self.ws / "data").mkdir()
+        os.link(outside, self.ws / "data/f")
+        r = self.plant_and_restore([({"name": "data/f"}, b"from the cache")])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(outside.read_text(), "outside content")
         self.assertEqual((self.ws / "data/f").read_bytes(), b"from the cache")
 
 
@@ -417,13 +434,16 @@ class RunnerIO(CachekitTestCase):
         runner_temp = self.tmp / "runner_temp"
         runner_temp.mkdir()
         env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(out), "GITHUB_STEP_SUMMARY": str(summary),
-               "RUNNER_TEMP": str(runner_temp), "CACHEKIT_STATE_DIR": ""}
+               "RUNNER_TEMP": str(runner_temp), "CACHEKIT_STATE_DIR": "",
+               "CACHEKIT_SECRET_KEY": "ghp_secretvalue123"}
         del self.env["CACHEKIT_STATE_DIR"]
         r = self.run_ck("restore", "--path", "data", "--key", "k", "--state-id", "go", env=env, check=0)
         text = out.read_text()
         self.assertIn("cache-hit=false\n", text)
         self.assertIn("cache-primary-key=k\n", text)
-        state = json.loads((runner_temp / "cachekit-state/go.json").read_text())
+        states = list((runner_temp / "cachekit-state/go").glob("*.json"))
+        self.assertEqual(len(states), 1)
+        state = json.loads(states[0].read_text())
         self.assertEqual(state["key"], "k")
         self.assertEqual(state["path"], ["data"])
         r = self.run_ck("save", "--state-id", "go", env=env, check=0)
@@ -434,6 +454,21 @@ class RunnerIO(CachekitTestCase):
         # A second state id does not see the first one's state.
         r = self.run_ck("save", "--state-id", "other", env=env, check=0)
         self.assertIn("no state", r.stderr)
+        # The state was handled: a second save step does nothing.
+        r = self.run_ck("save", "--state-id", "go", env=env, check=0)
+        self.assertIn("no state", r.stderr)
+        self.assertFalse(any("ghp_" in p.read_text() for p in (runner_temp / "cachekit-state").rglob("*") if p.is_file()))
+
+    def test_one_action_used_twice_keeps_two_states(self):
+        write(self.ws / "data/f", "data")
+        write(self.ws / "other/f", "other")
+        self.run_ck("restore", "--path", "data", "--key", "k-data", "--state-id", "golang", check=0)
+        self.run_ck("restore", "--path", "other", "--key", "k-other", "--state-id", "golang", check=0)
+        r = self.run_ck("save", "--state-id", "golang", check=0)
+        self.assertEqual(r.stdout.count("cache-saved=true"), 2, r)
+        listing = self.run_ck("ls", check=0).stdout
+        self.assertIn("k-data", listing)
+        self.assertIn("k-other", listing)
 
 
 class Operator(CachekitTestCase):
