@@ -2,6 +2,7 @@
 
 #include "cli/options.hpp"
 #include "cli/runner_io.hpp"
+#include "cli/s3_options.hpp"
 #include "cli/state.hpp"
 #include "engine/maintenance.hpp"
 #include "engine/restore.hpp"
@@ -28,6 +29,7 @@ const std::vector<OptionSpec> kCommon = {
 
 std::vector<OptionSpec> with_common(std::vector<OptionSpec> specs) {
   specs.insert(specs.end(), kCommon.begin(), kCommon.end());
+  specs.insert(specs.end(), kS3Options.begin(), kS3Options.end());
   return specs;
 }
 
@@ -57,6 +59,7 @@ Common resolve_common(const Options &o, const RestoreState *state) {
   Common c;
   c.backend.type = pick("backend", nullptr, state ? state->backend : "", "local");
   c.backend.local_dir = expand_home(pick("local-dir", nullptr, state ? state->local_dir : "", "~/.cache/cachekit"));
+  c.backend.s3 = resolve_s3_settings(o, state ? &state->s3 : nullptr);
   c.workspace = pick("workspace", "GITHUB_WORKSPACE", state ? state->workspace : "", fs::current_path().string());
   if (!c.workspace.is_absolute()) c.workspace = fs::absolute(c.workspace);
   c.workspace = normalize_lexically(c.workspace);
@@ -124,6 +127,7 @@ int run_restore(const std::vector<std::string> &args) {
   state.exact_hit = outcome.exact;
   state.backend = c.backend.type;
   state.local_dir = c.backend.local_dir;
+  state.s3 = c.backend.s3;
   state.cache_policy = engine::to_string(request.policy);
   state.workspace = c.workspace.string();
   state.repository = c.scope.repository;
@@ -149,27 +153,11 @@ int run_restore(const std::vector<std::string> &args) {
   return 0;
 }
 
-int run_save(const std::vector<std::string> &args) {
-  const Options o(
-      with_common(
-          {{"path", false, true}, {"key"}, {"cache-policy"}, {"compression-level"}, {"threads"}, {"job-status"}}),
-      args);
-  const auto state_dir = o.get_or("state-dir", default_state_dir().string());
-  const auto state_id = o.get_or("state-id", "default");
-  const auto state = read_state(state_dir, state_id);
+namespace {
 
-  if (auto status = o.get("job-status"); status && to_lower(*status) == "cancelled") {
-    log::info("Not saving: the job was cancelled");
-    write_outputs({{"cache-saved", "false"}});
-    return 0;
-  }
-  if (!state && !o.given("key") && !o.given("path")) {
-    log::info("Not saving: no state from a restore step (looked for {}) and no --key/--path given",
-              state_file(state_dir, state_id).string());
-    write_outputs({{"cache-saved", "false"}});
-    return 0;
-  }
-  const auto c = resolve_common(o, state ? &*state : nullptr);
+// Saves one entry: from a restore step's state, from flags, or both (flags win).
+bool save_one(const Options &o, const RestoreState *state) {
+  const auto c = resolve_common(o, state);
   engine::SaveRequest request;
   request.path_patterns =
       o.given("path") ? lines_of(o, "path") : (state ? state->path_patterns : std::vector<std::string>{});
@@ -187,12 +175,52 @@ int run_save(const std::vector<std::string> &args) {
 
   auto backend = storage::make_backend(c.backend);
   const auto outcome = engine::save(*backend, request);
-  write_outputs({{"cache-saved", outcome.saved ? "true" : "false"},
-                 {"cache-primary-key", request.key},
+  write_outputs({{"cache-primary-key", request.key},
                  {"cache-size", std::to_string(outcome.size)},
                  {"cache-backend", outcome.saved ? backend->name() : ""}});
   append_summary({"save", request.key, outcome.saved ? "saved" : "skipped: " + outcome.skipped_reason, "",
                   backend->describe(), outcome.size, outcome.seconds});
+  return outcome.saved;
+}
+
+} // namespace
+
+int run_save(const std::vector<std::string> &args) {
+  const Options o(
+      with_common(
+          {{"path", false, true}, {"key"}, {"cache-policy"}, {"compression-level"}, {"threads"}, {"job-status"}}),
+      args);
+  const fs::path state_dir = o.get_or("state-dir", default_state_dir().string());
+  const auto state_id = o.get_or("state-id", "default");
+
+  if (auto status = o.get("job-status"); status && to_lower(*status) == "cancelled") {
+    log::info("Not saving: the job was cancelled");
+    write_outputs({{"cache-saved", "false"}});
+    return 0;
+  }
+  const auto states = list_states(state_dir, state_id);
+  if (o.given("key") || o.given("path")) {
+    // An explicit save; a restore state for the same key still supplies the settings.
+    const auto key = trim(o.get_or("key", ""));
+    const auto match = std::find_if(states.begin(), states.end(), [&](const auto &s) { return s.state.key == key; });
+    const bool saved =
+        save_one(o, match != states.end() ? &match->state : (states.size() == 1 ? &states.front().state : nullptr));
+    write_outputs({{"cache-saved", saved ? "true" : "false"}});
+    return 0;
+  }
+  if (states.empty()) {
+    log::info("Not saving: no state from a restore step (looked in {}) and no --key/--path given",
+              state_group_dir(state_dir, state_id).string());
+    write_outputs({{"cache-saved", "false"}});
+    return 0;
+  }
+  // Every restore of this state id in the job gets its save (e.g. one action used twice).
+  bool any_saved = false;
+  for (const auto &s : states) {
+    any_saved = save_one(o, &s.state) || any_saved;
+    mark_saved(s.path);
+  }
+  write_outputs({{"cache-saved", any_saved ? "true" : "false"}}); // once: true when any entry was stored
   return 0;
 }
 

@@ -1,9 +1,14 @@
 #include "cli/state.hpp"
 
 #include "cli/options.hpp"
+#include "cli/s3_options.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
+#include "util/sha256.hpp"
+
+#include <algorithm>
+#include <cstdio>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -16,18 +21,19 @@ fs::path default_state_dir() {
   return fs::path(tmp.empty() ? "/tmp" : tmp) / fmt::format("cachekit-state-{}", ::getuid());
 }
 
-fs::path state_file(const fs::path &dir, const std::string &state_id) {
+fs::path state_group_dir(const fs::path &dir, const std::string &state_id) {
   std::string safe;
   for (char c : state_id)
     safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
   if (safe.empty() || safe[0] == '.') throw UsageError(fmt::format("state-id: '{}' is not usable as a name", state_id));
-  return dir / (safe + ".json");
+  return dir / safe;
 }
 
-void write_state(const fs::path &dir, const RestoreState &s) {
+fs::path write_state(const fs::path &dir, const RestoreState &s) {
+  const auto group = state_group_dir(dir, s.state_id);
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw OperationError(fmt::format("cannot create the state directory {}: {}", dir.string(), ec.message()));
+  fs::create_directories(group, ec);
+  if (ec) throw OperationError(fmt::format("cannot create the state directory {}: {}", group.string(), ec.message()));
   nlohmann::json j{{"format", 1},
                    {"state_id", s.state_id},
                    {"path", s.path_patterns},
@@ -37,19 +43,36 @@ void write_state(const fs::path &dir, const RestoreState &s) {
                    {"exact_hit", s.exact_hit},
                    {"backend", s.backend},
                    {"local_dir", s.local_dir},
+                   {"s3", s3_settings_to_state(s.s3)},
                    {"cache_policy", s.cache_policy},
                    {"workspace", s.workspace},
                    {"repository", s.repository},
                    {"ref", s.ref},
                    {"base_ref", s.base_ref},
                    {"default_branch", s.default_branch}};
-  write_file_atomic(state_file(dir, s.state_id), j.dump(2) + "\n");
+  // One file per (version, key): two uses of one action in a job keep separate states.
+  const auto path = group / (Sha256::hex(s.version + "\n" + s.key).substr(0, 16) + ".json");
+  write_file_atomic(path, j.dump(2) + "\n");
+  return path;
 }
 
-std::optional<RestoreState> read_state(const fs::path &dir, const std::string &state_id) {
-  const auto path = state_file(dir, state_id);
+std::vector<StateFile> list_states(const fs::path &dir, const std::string &state_id) {
+  std::vector<StateFile> out;
   std::error_code ec;
-  if (!fs::exists(path, ec)) return std::nullopt;
+  for (fs::directory_iterator it(state_group_dir(dir, state_id), ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == ".json") out.push_back({it->path(), read_state(it->path(), state_id)});
+  std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) { return a.path < b.path; });
+  return out;
+}
+
+void mark_saved(const fs::path &state_path) {
+  auto done = state_path;
+  done += ".saved";
+  if (::rename(state_path.c_str(), done.c_str()) != 0)
+    throw_errno("cannot mark the state " + state_path.string() + " as saved");
+}
+
+RestoreState read_state(const fs::path &path, const std::string &state_id) {
   try {
     const auto j = nlohmann::json::parse(read_file(path));
     RestoreState s;
@@ -61,6 +84,7 @@ std::optional<RestoreState> read_state(const fs::path &dir, const std::string &s
     s.exact_hit = j.value("exact_hit", false);
     s.backend = j.value("backend", "");
     s.local_dir = j.value("local_dir", "");
+    if (j.contains("s3")) s.s3 = s3_settings_from_state(j.at("s3"));
     s.cache_policy = j.value("cache_policy", "");
     s.workspace = j.value("workspace", "");
     s.repository = j.value("repository", "");

@@ -1,0 +1,164 @@
+#include "storage/s3_upload.hpp"
+
+#include "storage/s3_layout.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace cachekit::storage {
+
+uint64_t S3EntryWriter::part_size_for(uint64_t base, int part_number) {
+  const int doublings = std::min((part_number - 1) / 1000, 8);
+  return std::min<uint64_t>(base << doublings, 5ull << 30);
+}
+
+S3EntryWriter::S3EntryWriter(S3Client &client, std::string archive_name, std::string manifest_name)
+    : client_(client), archive_name_(std::move(archive_name)), manifest_name_(std::move(manifest_name)),
+      concurrency_(client.settings().concurrency), current_part_size_(client.settings().part_size) {}
+
+S3EntryWriter::~S3EntryWriter() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    jobs_.clear();
+  }
+  cancel_ = true;
+  changed_.notify_all();
+  workers_.clear(); // joins
+  if (!committed_) cleanup();
+}
+
+void S3EntryWriter::cleanup() noexcept {
+  try {
+    if (!upload_id_.empty() && !archive_written_) {
+      client_.abort_multipart_upload(archive_name_, upload_id_);
+      log::debug("aborted the multipart upload of {}", client_.describe(archive_name_));
+    } else if (archive_written_) {
+      client_.delete_object(archive_name_);
+      log::debug("deleted the uncommitted archive {}", client_.describe(archive_name_));
+    }
+  } catch (const std::exception &e) {
+    // Invisible either way (no manifest); collect_garbage removes it later.
+    log::warning("could not clean up the unfinished upload {}: {}", client_.describe(archive_name_), e.what());
+  }
+}
+
+void S3EntryWriter::write(std::span<const std::byte> data) {
+  if (closed_) throw OperationError("S3 writer: write after close");
+  while (!data.empty()) {
+    if (pending_.capacity() == 0) pending_ = PageBuffer(current_part_size_);
+    data = data.subspan(pending_.append(data));
+    if (pending_.size() == pending_.capacity()) submit(std::move(pending_));
+  }
+}
+
+void S3EntryWriter::submit(PageBuffer part) {
+  if (upload_id_.empty()) {
+    upload_id_ = client_.create_multipart_upload(archive_name_);
+    log::debug("multipart upload of {} started ({} per part, {} in flight)", client_.describe(archive_name_),
+               current_part_size_, concurrency_);
+  }
+  std::unique_lock lock(mutex_);
+  // Bounded memory: at most `concurrency` parts queued or in flight.
+  changed_.wait(lock, [&] { return failure_ || static_cast<int>(jobs_.size()) + busy_ < concurrency_; });
+  if (failure_) std::rethrow_exception(failure_);
+  const int number = next_part_++;
+  jobs_.push_back(Job{number, std::move(part)});
+  const int idle = static_cast<int>(workers_.size()) - busy_;
+  if (static_cast<int>(workers_.size()) < concurrency_ && idle < static_cast<int>(jobs_.size()))
+    workers_.emplace_back([this] { worker(); });
+  lock.unlock();
+  changed_.notify_all();
+  current_part_size_ = part_size_for(client_.settings().part_size, next_part_);
+}
+
+void S3EntryWriter::worker() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+      ++busy_;
+    }
+    std::exception_ptr error;
+    std::string etag;
+    try {
+      etag = client_.upload_part(archive_name_, upload_id_, job.part_number, job.data.bytes(), &cancel_);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    job.data = {}; // free the part before waking the producer
+    {
+      std::lock_guard lock(mutex_);
+      --busy_;
+      if (error) {
+        if (!failure_) failure_ = error;
+        cancel_ = true;
+      } else {
+        if (etags_.size() < static_cast<size_t>(job.part_number)) etags_.resize(static_cast<size_t>(job.part_number));
+        etags_[static_cast<size_t>(job.part_number) - 1] = std::move(etag);
+      }
+    }
+    changed_.notify_all();
+  }
+}
+
+void S3EntryWriter::wait_idle() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return failure_ || (jobs_.empty() && busy_ == 0); });
+}
+
+void S3EntryWriter::rethrow_failure() {
+  std::lock_guard lock(mutex_);
+  if (failure_) std::rethrow_exception(failure_);
+}
+
+void S3EntryWriter::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (upload_id_.empty()) {
+    // Fits in one part: one PUT, no multipart bookkeeping.
+    client_.put_object(archive_name_, pending_.bytes(), http::Payload::Unsigned);
+    pending_ = PageBuffer();
+    archive_written_ = true;
+    return;
+  }
+  if (!pending_.empty()) submit(std::move(pending_));
+  pending_ = PageBuffer();
+  wait_idle();
+  rethrow_failure();
+  std::vector<std::string> etags;
+  {
+    std::lock_guard lock(mutex_);
+    etags = etags_;
+  }
+  if (etags.size() != static_cast<size_t>(next_part_ - 1) ||
+      std::any_of(etags.begin(), etags.end(), [](const auto &e) { return e.empty(); }))
+    throw OperationError(fmt::format("S3 upload of {}: a part has no ETag", client_.describe(archive_name_)));
+  client_.complete_multipart_upload(archive_name_, upload_id_, etags);
+  archive_written_ = true;
+  log::debug("uploaded {} in {} parts", client_.describe(archive_name_), etags.size());
+}
+
+bool S3EntryWriter::commit(const EntryManifest &manifest) {
+  if (!archive_written_) throw OperationError("S3 writer: commit before the archive was written");
+  auto j = to_json(manifest);
+  // Relative, so a manifest can only ever point into its own entry directory.
+  j["archive"] = archive_name_.substr(S3Layout::dir_of(archive_name_).size());
+  const auto body = j.dump(2) + "\n";
+  const bool won = client_.put_object_if_absent(manifest_name_, body);
+  if (!won) {
+    log::debug("{} exists already: another writer committed first", client_.describe(manifest_name_));
+    cleanup(); // deletes our archive
+  }
+  committed_ = true; // nothing of ours is left to clean up either way
+  return won;
+}
+
+} // namespace cachekit::storage
