@@ -197,7 +197,7 @@ TarStats write_tar(const std::vector<PlannedEntry> &entries, ByteSink &out) {
   if (!a) throw OperationError("tar: cannot create libarchive writer");
   check(a.get(), archive_write_set_format_pax(a.get()), "tar format");
   check(a.get(), archive_write_add_filter_none(a.get()), "tar filter");
-  check(a.get(), archive_write_set_bytes_per_block(a.get(), 64 * 1024), "tar block size");
+  check(a.get(), archive_write_set_bytes_per_block(a.get(), 0), "tar block size");
   check(a.get(), archive_write_set_bytes_in_last_block(a.get(), 1), "tar last block");
   if (archive_write_open2(a.get(), &sink, nullptr, write_callback, nullptr, nullptr) != ARCHIVE_OK) {
     sink.rethrow_if_failed();
