@@ -5,11 +5,16 @@
 #include "util/error.hpp"
 #include "util/log.hpp"
 
+#include <clocale>
 #include <string>
 #include <vector>
 
 int main(int argc, char **argv) {
   using namespace cachekit;
+  // Archive member names are UTF-8 (pax). Under a UTF-8 ctype libarchive passes them through
+  // unchanged instead of converting every name to the "C" locale's charset (slow, and lossy
+  // for non-ASCII names).
+  if (!std::setlocale(LC_CTYPE, "C.UTF-8") && !std::setlocale(LC_CTYPE, "C.utf8")) std::setlocale(LC_CTYPE, "");
   if (cli::in_github_actions()) log::set_mode(log::Mode::GitHubActions);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
