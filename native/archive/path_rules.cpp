@@ -37,8 +37,13 @@ fs::path PathRules::resolve_member(std::string_view member_name) const {
   if (member_name.empty()) throw UnsafeArchiveError("archive has a member with an empty name");
   if (member_name.find('\0') != std::string_view::npos)
     throw UnsafeArchiveError("archive has a member name with a NUL byte");
-  const fs::path name{std::string(member_name)};
-  const fs::path absolute = name.is_absolute() ? name : workspace_ / name;
+  std::string absolute;
+  if (member_name.front() != '/') {
+    absolute.reserve(workspace_.native().size() + 1 + member_name.size());
+    absolute = workspace_.native();
+    absolute += '/';
+  }
+  absolute.append(member_name);
   auto normal = normalize_lexically(absolute);
   if (!inside_roots(normal))
     throw UnsafeArchiveError(

@@ -88,20 +88,29 @@ std::string expand_home(std::string_view path) {
 }
 
 fs::path normalize_lexically(const fs::path &absolute) {
-  std::vector<std::string> parts;
-  for (const auto &part : absolute.relative_path()) {
-    const auto s = part.string();
-    if (s.empty() || s == ".") continue;
-    if (s == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
+  // String-based: this runs for every archive member, and fs::path's component iteration
+  // allocates per component.
+  const std::string &s = absolute.native();
+  std::string out;
+  out.reserve(s.size() + 1);
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == '/')
+      ++i;
+    size_t j = s.find('/', i);
+    if (j == std::string::npos) j = s.size();
+    const std::string_view part(s.data() + i, j - i);
+    if (part == "..") {
+      const auto k = out.rfind('/');
+      out.resize(k == std::string::npos ? 0 : k);
+    } else if (!part.empty() && part != ".") {
+      out += '/';
+      out.append(part);
     }
-    parts.push_back(s);
+    i = j;
   }
-  fs::path out = "/";
-  for (const auto &p : parts)
-    out /= p;
-  return out;
+  if (out.empty()) out = "/";
+  return fs::path(std::move(out));
 }
 
 bool is_within(const fs::path &path, const fs::path &root) {
