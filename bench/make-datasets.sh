@@ -35,7 +35,7 @@ DS=$HERE/datasets
 REPO=$(dirname "$HERE")
 SMALL=0
 if [ "${1:-}" = "--small" ]; then SMALL=1; shift; fi
-case "${1:-}" in -h|--help) sed -n '2,30p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) awk 'NR > 1 && /^set -euo/ { exit } NR > 1' "$0"; exit 0 ;; esac
 TARGET=${1:-${CACHEKIT_BENCH_DIR:-$(dirname "$REPO")/bench-data}/data}
 shift || true
 SETS=${*:-gomod gobuild cargo pnpm}

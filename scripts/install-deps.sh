@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config git
   libcurl4-openssl-dev nlohmann-json3-dev libzstd-dev libarchive-dev libfmt-dev catch2 libssl-dev
-  zstd tar python3 util-linux
+  zstd tar python3 util-linux time
 )
 if [ "${1:-}" = "--with-test-servers" ]; then
   packages+=(radosgw ceph-mon ceph-osd ceph-common ceph-base curl)

@@ -14,6 +14,7 @@ package installs, well under 10 s for all four:
            an empty .cargo-ok, a non-ASCII file name) + target/debug with a
            hard-linked binary, a relative symlink, 0755 executables, an empty dir
   pnpm     v11/files/xx/<hash> (names > 100 chars, some `-exec` 0755) + index.db
+           + v11/projects/<hash>: an absolute symlink to the (absent) project dir
 All mtimes are pinned to 2024-01-01 00:00:00.123456789 UTC.
 """
 import gzip
@@ -234,7 +235,10 @@ def pnpm(out):
         size = int(g.r.lognormvariate(6.5, 1.4))
         write(os.path.join(out, "v11/files", h[:2], name), g.text(min(size, 300000)), 0o755 if ex else 0o644)
     write(os.path.join(out, "v11/index.db"), g.binary(1024 * 1024))
-    write(os.path.join(out, "v11/projects/" + g.hexname(32)), b"/work/app\n")
+    # pnpm registers each project that uses the store as an absolute symlink (dangling
+    # on another machine), exactly like the real store make-datasets.sh builds
+    os.makedirs(os.path.join(out, "v11/projects"))
+    os.symlink("/home/runner/work/app/app", os.path.join(out, "v11/projects", g.hexname(32)))
     pin_mtimes(out)
 
 
