@@ -30,8 +30,34 @@ std::string member_name_for(const fs::path &workspace, const fs::path &absolute)
       fmt::format("path: cannot read '{}': {} (the cache paths must be readable)", path.string(), std::strerror(err)));
 }
 
-void walk(const fs::path &workspace, const fs::path &path, const struct stat &st, std::vector<PlannedEntry> &out) {
-  out.push_back(PlannedEntry{path, member_name_for(workspace, path), st});
+FileMeta meta_of(const struct stat &st) {
+  return FileMeta{st.st_mode,
+                  st.st_uid,
+                  st.st_gid,
+                  static_cast<uint64_t>(st.st_nlink),
+                  static_cast<uint64_t>(st.st_size),
+                  static_cast<uint64_t>(st.st_dev),
+                  static_cast<uint64_t>(st.st_ino),
+                  static_cast<int64_t>(st.st_mtim.tv_sec),
+                  static_cast<int64_t>(st.st_mtim.tv_nsec)};
+}
+
+struct stat stat_of(const FileMeta &m) {
+  struct stat st {};
+  st.st_mode = m.mode;
+  st.st_uid = m.uid;
+  st.st_gid = m.gid;
+  st.st_nlink = m.nlink;
+  st.st_size = static_cast<off_t>(m.size);
+  st.st_dev = m.dev;
+  st.st_ino = m.ino;
+  st.st_mtim.tv_sec = m.mtime_sec;
+  st.st_mtim.tv_nsec = m.mtime_nsec;
+  return st;
+}
+
+void walk(uint32_t root, const fs::path &path, const struct stat &st, std::vector<PlannedEntry> &out) {
+  out.push_back(PlannedEntry{path.native(), root, meta_of(st)});
   if (!S_ISDIR(st.st_mode)) return;
   std::unique_ptr<DIR, int (*)(DIR *)> dir(::opendir(path.c_str()), &::closedir);
   if (!dir) throw_unreadable(path, errno);
@@ -47,7 +73,7 @@ void walk(const fs::path &workspace, const fs::path &path, const struct stat &st
     struct stat child {};
     if (::fstatat(::dirfd(dir.get()), name.c_str(), &child, AT_SYMLINK_NOFOLLOW) != 0)
       throw_unreadable(path / name, errno);
-    walk(workspace, path / name, child, out);
+    walk(root, path / name, child, out);
   }
 }
 
@@ -130,7 +156,7 @@ private:
         continue;
       }
       const auto &e = entries_[next];
-      if (S_ISREG(e.st.st_mode) && e.st.st_size > 0) {
+      if (S_ISREG(e.meta.mode) && e.meta.size > 0) {
         int fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
         if (fd < 0) fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
@@ -143,7 +169,7 @@ private:
     }
   }
   uint64_t size_of(size_t i) const {
-    return S_ISREG(entries_[i].st.st_mode) ? static_cast<uint64_t>(entries_[i].st.st_size) : 0;
+    return S_ISREG(entries_[i].meta.mode) ? static_cast<uint64_t>(entries_[i].meta.size) : 0;
   }
 
   const std::vector<PlannedEntry> &entries_;
@@ -155,19 +181,19 @@ private:
 void copy_file_data(struct archive *a, const PlannedEntry &e, std::vector<char> &buffer, ErrorKeepingSink &sink) {
   int fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
   if (fd < 0 && errno == EPERM) fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_errno("cannot open " + e.absolute.string());
+  if (fd < 0) throw_errno("cannot open " + e.absolute);
   UniqueFd file(fd);
-  auto remaining = static_cast<uint64_t>(e.st.st_size);
+  auto remaining = static_cast<uint64_t>(e.meta.size);
   while (remaining > 0) {
     const auto want = static_cast<size_t>(std::min<uint64_t>(remaining, buffer.size()));
     ssize_t n = ::read(file.get(), buffer.data(), want);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_errno("cannot read " + e.absolute.string());
+      throw_errno("cannot read " + e.absolute);
     }
     if (n == 0) {
       // The file shrank while we archived it: pad with zeros to keep the tar stream valid.
-      log::warning("{} shrank while it was archived; the cached copy is padded with zeros", e.absolute.string());
+      log::warning("{} shrank while it was archived; the cached copy is padded with zeros", e.absolute);
       std::fill(buffer.begin(), buffer.end(), 0);
       n = static_cast<ssize_t>(want);
     }
@@ -181,17 +207,28 @@ void copy_file_data(struct archive *a, const PlannedEntry &e, std::vector<char> 
 
 } // namespace
 
-std::vector<PlannedEntry> plan_entries(const fs::path &workspace, const std::vector<fs::path> &paths) {
-  std::vector<PlannedEntry> out;
+std::string Plan::member_name(const PlannedEntry &e) const {
+  const auto &r = roots[e.root];
+  std::string name = r.member;
+  name.append(std::string_view(e.absolute).substr(r.absolute.size()));
+  return name;
+}
+
+Plan plan_entries(const fs::path &workspace, const std::vector<fs::path> &paths) {
+  Plan plan;
   for (const auto &path : paths) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) throw_unreadable(path, errno);
-    walk(workspace, path, st, out);
+    const auto root = static_cast<uint32_t>(plan.roots.size());
+    plan.roots.push_back(PlanRoot{path.native(), member_name_for(workspace, path)});
+    walk(root, path, st, plan.entries);
   }
-  return out;
+  plan.entries.shrink_to_fit();
+  return plan;
 }
 
-TarStats write_tar(const std::vector<PlannedEntry> &entries, ByteSink &out) {
+TarStats write_tar(const Plan &plan, ByteSink &out) {
+  const auto &entries = plan.entries;
   ErrorKeepingSink sink(out);
   std::unique_ptr<struct archive, ArchiveWriteDeleter> a(archive_write_new());
   if (!a) throw OperationError("tar: cannot create libarchive writer");
@@ -217,27 +254,29 @@ TarStats write_tar(const std::vector<PlannedEntry> &entries, ByteSink &out) {
     const auto &e = entries[i];
     archive_entry *raw = archive_entry_new();
     if (!raw) throw OperationError("tar: out of memory");
-    archive_entry_copy_pathname(raw, e.member_name.c_str());
-    archive_entry_copy_stat(raw, &e.st);
+    const auto member = plan.member_name(e);
+    const struct stat st = stat_of(e.meta);
+    archive_entry_copy_pathname(raw, member.c_str());
+    archive_entry_copy_stat(raw, &st);
     archive_entry_unset_atime(raw);
     archive_entry_unset_ctime(raw);
     archive_entry_unset_birthtime(raw);
     std::unique_ptr<archive_entry, EntryDeleter> entry(raw);
 
-    if (S_ISLNK(e.st.st_mode)) {
+    if (S_ISLNK(e.meta.mode)) {
       ssize_t n = ::readlink(e.absolute.c_str(), link_target.data(), link_target.size());
-      if (n < 0) throw_errno("cannot read symlink " + e.absolute.string());
+      if (n < 0) throw_errno("cannot read symlink " + e.absolute);
       archive_entry_copy_symlink(entry.get(), std::string(link_target.data(), static_cast<size_t>(n)).c_str());
       ++stats.symlinks;
-    } else if (S_ISDIR(e.st.st_mode)) {
+    } else if (S_ISDIR(e.meta.mode)) {
       ++stats.directories;
-    } else if (!S_ISREG(e.st.st_mode)) {
-      log::warning("skipping {}: not a regular file, directory or symlink", e.absolute.string());
+    } else if (!S_ISREG(e.meta.mode)) {
+      log::warning("skipping {}: not a regular file, directory or symlink", e.absolute);
       continue;
     }
 
-    bool write_data = S_ISREG(e.st.st_mode);
-    if (S_ISREG(e.st.st_mode) && e.st.st_nlink > 1) {
+    bool write_data = S_ISREG(e.meta.mode);
+    if (S_ISREG(e.meta.mode) && e.meta.nlink > 1) {
       archive_entry *spare = nullptr;
       archive_entry *linked = entry.release();
       archive_entry_linkify(resolver.get(), &linked, &spare);
@@ -251,12 +290,12 @@ TarStats write_tar(const std::vector<PlannedEntry> &entries, ByteSink &out) {
 
     if (archive_write_header(a.get(), entry.get()) < ARCHIVE_WARN) {
       sink.rethrow_if_failed();
-      throw OperationError(fmt::format("tar: {}: {}", e.member_name, archive_error_string(a.get())));
+      throw OperationError(fmt::format("tar: {}: {}", member, archive_error_string(a.get())));
     }
     if (write_data) {
       if (archive_entry_size(entry.get()) > 0) copy_file_data(a.get(), e, buffer, sink);
       ++stats.files;
-      stats.data_bytes += static_cast<uint64_t>(e.st.st_size);
+      stats.data_bytes += static_cast<uint64_t>(e.meta.size);
     }
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) {

@@ -22,7 +22,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 } // namespace
 
-SaveResult run_save_pipeline(const std::vector<archive::PlannedEntry> &entries, storage::EntryWriter &writer,
+SaveResult run_save_pipeline(const archive::Plan &plan, storage::EntryWriter &writer,
                              const archive::CompressionSettings &compression) {
   const auto start = std::chrono::steady_clock::now();
   SaveResult result;
@@ -49,7 +49,7 @@ SaveResult run_save_pipeline(const std::vector<archive::PlannedEntry> &entries, 
   try {
     QueueSink to_upload(queue, kChunkSize);
     archive::ZstdCompressSink zstd(to_upload, compression);
-    result.tar = archive::write_tar(entries, zstd);
+    result.tar = archive::write_tar(plan, zstd);
     zstd.close();
   } catch (...) {
     queue.fail(std::current_exception());

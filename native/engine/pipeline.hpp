@@ -22,7 +22,7 @@ struct SaveResult {
 };
 
 // Streams the entries into `writer` and closes it (does not commit).
-SaveResult run_save_pipeline(const std::vector<archive::PlannedEntry> &entries, storage::EntryWriter &writer,
+SaveResult run_save_pipeline(const archive::Plan &plan, storage::EntryWriter &writer,
                              const archive::CompressionSettings &compression);
 
 struct RestoreResult {
