@@ -1,13 +1,16 @@
 #include "cli/commands.hpp"
 
+#include "cli/github_options.hpp"
 #include "cli/options.hpp"
 #include "cli/runner_io.hpp"
 #include "cli/s3_options.hpp"
 #include "cli/state.hpp"
+#include "engine/fallback.hpp"
 #include "engine/maintenance.hpp"
 #include "engine/restore.hpp"
 #include "engine/save.hpp"
 #include "storage/factory.hpp"
+#include "storage/gha_backend.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
@@ -30,6 +33,7 @@ const std::vector<OptionSpec> kCommon = {
 std::vector<OptionSpec> with_common(std::vector<OptionSpec> specs) {
   specs.insert(specs.end(), kCommon.begin(), kCommon.end());
   specs.insert(specs.end(), kS3Options.begin(), kS3Options.end());
+  specs.insert(specs.end(), kGithubOptions.begin(), kGithubOptions.end());
   return specs;
 }
 
@@ -39,6 +43,7 @@ struct Common {
   fs::path workspace;
   fs::path state_dir;
   std::string state_id;
+  FallbackSettings fallback;
 };
 
 std::string first_of(const Options &o, const std::string &name, const char *runner_var, const std::string &fallback) {
@@ -60,6 +65,9 @@ Common resolve_common(const Options &o, const RestoreState *state) {
   c.backend.type = pick("backend", nullptr, state ? state->backend : "", "local");
   c.backend.local_dir = expand_home(pick("local-dir", nullptr, state ? state->local_dir : "", "~/.cache/cachekit"));
   c.backend.s3 = resolve_s3_settings(o, state ? &state->s3 : nullptr);
+  c.backend.github = resolve_github_settings(o, c.backend.s3);
+  c.fallback = resolve_fallback(
+      o, state ? std::optional<FallbackSettings>({state->use_fallback, state->fallback_on_miss}) : std::nullopt);
   c.workspace = pick("workspace", "GITHUB_WORKSPACE", state ? state->workspace : "", fs::current_path().string());
   if (!c.workspace.is_absolute()) c.workspace = fs::absolute(c.workspace);
   c.workspace = normalize_lexically(c.workspace);
@@ -82,6 +90,34 @@ std::string required(const Options &o, const std::string &name, const std::strin
     throw UsageError(
         fmt::format("{}: missing (expected {}; pass --{} or set {})", name, expected, name, Options::env_name(name)));
   return trim(*v);
+}
+
+// Which backends a restore or save may use: the configured one, and the GitHub cache as its
+// fallback when the runtime token and URL reached this step (engine/fallback.hpp decides).
+engine::BackendPlan make_plan(const Common &c) {
+  engine::BackendPlan plan;
+  plan.primary_type = c.backend.type;
+  plan.primary = [settings = c.backend] { return storage::make_backend(settings); };
+  plan.use_fallback = c.fallback.use_fallback;
+  plan.fallback_on_miss = c.fallback.fallback_on_miss;
+  plan.github_unavailable = github_unavailable_reason(c.backend.github);
+  if (plan.github_unavailable.empty())
+    plan.github = [settings = c.backend] {
+      auto github = settings;
+      github.type = "github";
+      return storage::make_backend(github);
+    };
+  return plan;
+}
+
+// The job summary's backend cell: where, and why when the fallback served.
+std::string summary_backend(const std::string &backend, const std::string &description, const std::string &reason) {
+  const auto where = description.empty() ? backend : description;
+  return reason.empty() ? where : where + " (fallback: " + reason + ")";
+}
+
+void refuse_github_operator_commands(const Common &c) {
+  if (c.backend.type == "github") throw UsageError(storage::kGithubNoOperatorCommands);
 }
 
 archive::CompressionSettings compression_from(const Options &o) {
@@ -115,8 +151,9 @@ int run_restore(const std::vector<std::string> &args) {
   request.lookup_only = o.get_bool("lookup-only", false);
   const bool fail_on_miss = o.get_bool("fail-on-cache-miss", false);
 
-  auto backend = storage::make_backend(c.backend);
-  const auto outcome = engine::restore(*backend, request);
+  const auto outcome = engine::restore_with_fallback(make_plan(c), request);
+  if (outcome.found && !outcome.fallback_reason.empty())
+    log::info("Served by the GitHub cache (fallback: {})", outcome.fallback_reason);
 
   RestoreState state;
   state.state_id = c.state_id;
@@ -134,16 +171,23 @@ int run_restore(const std::vector<std::string> &args) {
   state.ref = c.scope.ref;
   state.base_ref = c.scope.base_ref;
   state.default_branch = c.scope.default_branch;
+  state.use_fallback = c.fallback.use_fallback;
+  state.fallback_on_miss = c.fallback.fallback_on_miss;
+  state.served_by = outcome.found ? outcome.backend : "";
+  state.fallback_reason = outcome.found ? outcome.fallback_reason : "";
   write_state(c.state_dir, state);
 
-  write_outputs({{"cache-hit", outcome.exact ? "true" : "false"},
-                 {"cache-primary-key", request.primary_key},
-                 {"cache-matched-key", outcome.matched_key},
-                 {"cache-size", std::to_string(outcome.found ? outcome.size : 0)},
-                 {"cache-backend", outcome.found ? backend->name() : ""}});
+  write_outputs(
+      {{"cache-hit", outcome.exact ? "true" : "false"},
+       {"cache-primary-key", request.primary_key},
+       {"cache-matched-key", outcome.matched_key},
+       {"cache-size", std::to_string(outcome.found ? outcome.size : 0)},
+       {"cache-backend", outcome.found ? engine::backend_label(outcome.backend, outcome.fallback_reason) : ""}});
   append_summary({"restore", request.primary_key,
                   outcome.found ? (outcome.exact ? "hit" : "restore-key hit") : "miss: " + outcome.note,
-                  outcome.matched_key, backend->describe(), outcome.size, outcome.seconds});
+                  outcome.matched_key,
+                  summary_backend(outcome.backend, outcome.backend_description, outcome.fallback_reason), outcome.size,
+                  outcome.seconds});
 
   if (!outcome.found && fail_on_miss) {
     log::error("Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: {}",
@@ -168,37 +212,64 @@ bool save_one(const Options &o, const RestoreState *state) {
   request.scope = c.scope;
   request.policy = engine::parse_cache_policy(
       o.get_or("cache-policy", state && !state->cache_policy.empty() ? state->cache_policy : "read-write"));
-  request.restored_exact = state && state->exact_hit && state->key == request.key;
+  // An exact hit served by the GitHub fallback does not make the primary backend have it.
+  request.restored_exact = state && state->exact_hit && state->key == request.key &&
+                           (state->served_by.empty() || state->served_by == c.backend.type);
   request.compression = compression_from(o);
   request.run_id = env("GITHUB_RUN_ID").value_or("");
   request.commit = env("GITHUB_SHA").value_or("");
 
-  auto backend = storage::make_backend(c.backend);
-  const auto outcome = engine::save(*backend, request);
-  write_outputs({{"cache-primary-key", request.key},
-                 {"cache-size", std::to_string(outcome.size)},
-                 {"cache-backend", outcome.saved ? backend->name() : ""}});
+  const auto outcome = engine::save_with_fallback(make_plan(c), request);
+  if (outcome.saved && !outcome.fallback_reason.empty())
+    log::info("Saved to the GitHub cache (fallback: {})", outcome.fallback_reason);
+  write_outputs(
+      {{"cache-primary-key", request.key},
+       {"cache-size", std::to_string(outcome.size)},
+       {"cache-backend", outcome.saved ? engine::backend_label(outcome.backend, outcome.fallback_reason) : ""}});
   append_summary({"save", request.key, outcome.saved ? "saved" : "skipped: " + outcome.skipped_reason, "",
-                  backend->describe(), outcome.size, outcome.seconds});
+                  summary_backend(outcome.backend, outcome.backend_description, outcome.fallback_reason), outcome.size,
+                  outcome.seconds});
   return outcome.saved;
 }
 
 } // namespace
 
 int run_save(const std::vector<std::string> &args) {
-  const Options o(
-      with_common(
-          {{"path", false, true}, {"key"}, {"cache-policy"}, {"compression-level"}, {"threads"}, {"job-status"}}),
-      args);
+  const Options o(with_common({{"path", false, true},
+                               {"key"},
+                               {"cache-policy"},
+                               {"compression-level"},
+                               {"threads"},
+                               {"job-status"},
+                               {"check-github", true}}),
+                  args);
   const fs::path state_dir = o.get_or("state-dir", default_state_dir().string());
   const auto state_id = o.get_or("state-id", "default");
 
-  if (auto status = o.get("job-status"); status && to_lower(*status) == "cancelled") {
+  const auto status = o.get("job-status");
+  const bool cancelled = status && to_lower(*status) == "cancelled";
+  auto states = list_states(state_dir, state_id);
+  if (o.get_bool("check-github", false)) {
+    // For the save actions: run their actions/github-script step (which hands the save step
+    // the runtime token) only when a pending save may use the GitHub cache.
+    bool needed = false;
+    if (cancelled) states.clear();
+    for (const auto &s : states) {
+      const auto c = resolve_common(o, &s.state);
+      needed = needed || engine::needs_github(c.backend.type, c.fallback.use_fallback);
+    }
+    if (states.empty() && !cancelled && o.given("backend")) {
+      const auto c = resolve_common(o, nullptr);
+      needed = engine::needs_github(c.backend.type, c.fallback.use_fallback);
+    }
+    write_outputs({{"github-needed", needed ? "true" : "false"}});
+    return 0;
+  }
+  if (cancelled) {
     log::info("Not saving: the job was cancelled");
     write_outputs({{"cache-saved", "false"}});
     return 0;
   }
-  const auto states = list_states(state_dir, state_id);
   if (o.given("key") || o.given("path")) {
     // An explicit save; a restore state for the same key still supplies the settings.
     const auto key = trim(o.get_or("key", ""));
@@ -227,6 +298,7 @@ int run_save(const std::vector<std::string> &args) {
 int run_ls(const std::vector<std::string> &args) {
   const Options o(with_common({{"key-prefix"}, {"all-refs", true}}), args);
   const auto c = resolve_common(o, nullptr);
+  refuse_github_operator_commands(c);
   auto backend = storage::make_backend(c.backend);
   storage::ListFilter filter{o.get_or("repository", ""), o.get_or("ref", ""), o.get_or("key-prefix", "")};
   auto entries = backend->list(filter);
@@ -249,6 +321,7 @@ int run_ls(const std::vector<std::string> &args) {
 int run_rm(const std::vector<std::string> &args) {
   const Options o(with_common({{"key"}, {"prefix"}, {"dry-run", true}}), args);
   const auto c = resolve_common(o, nullptr);
+  refuse_github_operator_commands(c);
   const auto key = o.get_or("key", "");
   const auto prefix = o.get_or("prefix", "");
   if (key.empty() == prefix.empty())
@@ -272,6 +345,7 @@ int run_rm(const std::vector<std::string> &args) {
 int run_prune(const std::vector<std::string> &args) {
   const Options o(with_common({{"max-age"}, {"max-total-size"}, {"keep-last-used"}, {"dry-run", true}}), args);
   const auto c = resolve_common(o, nullptr);
+  refuse_github_operator_commands(c);
   engine::PruneRequest request;
   if (auto v = o.get("max-age")) request.max_age = parse_duration(*v, "max-age");
   if (auto v = o.get("max-total-size")) request.max_total_size = parse_size(*v, "max-total-size");
@@ -306,6 +380,7 @@ void print_help() {
               "  version   print the version\n"
               "common options: --backend local|s3|github, --local-dir DIR, --repository, --ref, --base-ref,\n"
               "  --default-branch, --workspace, --state-id, --state-dir, --cache-policy\n"
+              "GitHub cache: --github-results-url, --github-token, --use-fallback, --fallback-on-miss\n"
               "every --some-option can also be set as CACHEKIT_SOME_OPTION. See docs/cli.md.\n");
 }
 

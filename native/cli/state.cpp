@@ -49,9 +49,13 @@ fs::path write_state(const fs::path &dir, const RestoreState &s) {
                    {"repository", s.repository},
                    {"ref", s.ref},
                    {"base_ref", s.base_ref},
-                   {"default_branch", s.default_branch}};
+                   {"default_branch", s.default_branch},
+                   {"use_fallback", s.use_fallback},
+                   {"fallback_on_miss", s.fallback_on_miss},
+                   {"served_by", s.served_by},
+                   {"fallback_reason", s.fallback_reason}};
   // One file per (version, key): two uses of one action in a job keep separate states.
-  const auto path = group / (Sha256::hex(s.version + "\n" + s.key).substr(0, 16) + ".json");
+  auto path = group / (Sha256::hex(s.version + "\n" + s.key).substr(0, 16) + ".json");
   write_file_atomic(path, j.dump(2) + "\n");
   return path;
 }
@@ -91,6 +95,10 @@ RestoreState read_state(const fs::path &path, const std::string &state_id) {
     s.ref = j.value("ref", "");
     s.base_ref = j.value("base_ref", "");
     s.default_branch = j.value("default_branch", "");
+    s.use_fallback = j.value("use_fallback", false);
+    s.fallback_on_miss = j.value("fallback_on_miss", false);
+    s.served_by = j.value("served_by", "");
+    s.fallback_reason = j.value("fallback_reason", "");
     return s;
   } catch (const nlohmann::json::exception &e) {
     throw OperationError(fmt::format("state file {} is unreadable: {}", path.string(), e.what()));

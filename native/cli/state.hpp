@@ -17,7 +17,7 @@ struct RestoreState {
   std::string version;
   std::string matched_key;
   bool exact_hit = false;
-  std::string backend;
+  std::string backend; // the primary backend type
   std::string local_dir;
   storage::S3Settings s3; // non-secret fields only are written
   std::string cache_policy;
@@ -26,6 +26,12 @@ struct RestoreState {
   std::string ref;
   std::string base_ref;
   std::string default_branch;
+  // The GitHub-cache fallback: whether it is on (so the save step knows whether it needs the
+  // runtime token — which itself is never stored), and which backend served the restore, why.
+  bool use_fallback = false;
+  bool fallback_on_miss = false;
+  std::string served_by;       // backend name; empty on a miss
+  std::string fallback_reason; // set when the GitHub fallback served
 };
 
 fs::path default_state_dir();

@@ -14,6 +14,8 @@ RestoreOutcome restore(storage::Backend &backend, const RestoreRequest &request)
   const auto paths = resolve_cache_paths(request.path_patterns, request.workspace);
   RestoreOutcome outcome;
   outcome.version = cache_version(request.path_patterns);
+  outcome.backend = backend.name();
+  outcome.backend_description = backend.describe();
 
   if (!may_read(request.policy)) {
     outcome.note = "cache-policy is " + to_string(request.policy) + ": restore skipped";
@@ -28,15 +30,22 @@ RestoreOutcome restore(storage::Backend &backend, const RestoreRequest &request)
     std::vector<std::string> keys{request.primary_key};
     keys.insert(keys.end(), request.restore_keys.begin(), request.restore_keys.end());
     outcome.note = "cache not found for input keys: " + join(keys, ", ");
-    log::info("Cache not found for input keys: {} ({}, refs {})", join(keys, ", "), backend.describe(),
-              join(lookup.refs, ", "));
+    if (backend.name() == "github") // the service's scopes come from the runtime token
+      log::info("Cache not found for input keys: {} ({})", join(keys, ", "), backend.describe());
+    else
+      log::info("Cache not found for input keys: {} ({}, refs {})", join(keys, ", "), backend.describe(),
+                join(lookup.refs, ", "));
     return outcome;
   }
   const auto &entry = found->entry;
   outcome.matched_key = entry.key;
   outcome.size = entry.size;
-  log::info("Cache hit for {}: '{}' ({}, ref {}, created {})", found->exact ? "the primary key" : "a restore key",
-            entry.key, human_bytes(entry.size), entry.ref, iso8601_utc(entry.created_ms));
+  if (entry.created_ms > 0)
+    log::info("Cache hit for {}: '{}' ({}, ref {}, created {})", found->exact ? "the primary key" : "a restore key",
+              entry.key, human_bytes(entry.size), entry.ref, iso8601_utc(entry.created_ms));
+  else // the GitHub cache tells neither size nor age
+    log::info("Cache hit for {}: '{}' ({})", found->exact ? "the primary key" : "a restore key", entry.key,
+              backend.describe());
 
   if (request.lookup_only) {
     outcome.found = true;
@@ -52,6 +61,7 @@ RestoreOutcome restore(storage::Backend &backend, const RestoreRequest &request)
     const auto result = run_restore_pipeline(*source, entry.sha256, entry.size, rules);
     outcome.found = true;
     outcome.exact = found->exact;
+    outcome.size = result.archive_bytes;
     outcome.files = result.extracted.files;
     outcome.skipped_symlinks = result.extracted.skipped_symlinks;
     outcome.seconds = result.seconds;
@@ -64,6 +74,8 @@ RestoreOutcome restore(storage::Backend &backend, const RestoreRequest &request)
                  e.what());
     outcome = RestoreOutcome{};
     outcome.version = cache_version(request.path_patterns);
+    outcome.backend = backend.name();
+    outcome.backend_description = backend.describe();
     outcome.note = std::string("entry damaged: ") + e.what();
     return outcome;
   }

@@ -30,6 +30,11 @@ struct RestoreOutcome {
   uint64_t skipped_symlinks = 0;
   double seconds = 0;
   std::string note; // why it missed or was skipped, for the log and summary
+  // Which backend answered (name, e.g. "s3"; describe(), e.g. "s3://bucket/prefix") and, when
+  // the GitHub-cache fallback did, why (engine/fallback.hpp).
+  std::string backend;
+  std::string backend_description;
+  std::string fallback_reason;
 };
 
 RestoreOutcome restore(storage::Backend &backend, const RestoreRequest &request);

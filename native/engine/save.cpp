@@ -14,10 +14,16 @@ SaveOutcome save(storage::Backend &backend, const SaveRequest &request) {
   validate_key(request.key, "key");
   const auto paths = resolve_cache_paths(request.path_patterns, request.workspace);
   outcome.version = cache_version(request.path_patterns);
+  outcome.backend = backend.name();
+  outcome.backend_description = backend.describe();
 
-  auto skip = [&](std::string reason) {
+  auto skip = [&](std::string reason, bool warn = false) {
     outcome.skipped_reason = std::move(reason);
-    log::info("Not saving: {}", outcome.skipped_reason);
+    outcome.warned = warn;
+    if (warn)
+      log::warning("Not saving: {}", outcome.skipped_reason);
+    else
+      log::info("Not saving: {}", outcome.skipped_reason);
     return outcome;
   };
   if (!may_write(request.policy)) return skip("cache-policy is " + to_string(request.policy));
@@ -29,7 +35,12 @@ SaveOutcome save(storage::Backend &backend, const SaveRequest &request) {
   // Walk before anything is written: an unreadable path is bad input, reported with
   // nothing stored.
   const auto entries = archive::plan_entries(request.workspace, paths.existing);
-  auto writer = backend.create(request.scope.repository, request.scope.ref, outcome.version, request.key);
+  std::unique_ptr<storage::EntryWriter> writer;
+  try {
+    writer = backend.create(request.scope.repository, request.scope.ref, outcome.version, request.key);
+  } catch (const storage::SaveDeclined &e) {
+    return skip(e.what(), e.warn());
+  }
   const auto result = run_save_pipeline(entries, *writer, request.compression);
 
   storage::EntryManifest manifest;

@@ -32,6 +32,11 @@ struct SaveOutcome {
   uint64_t tree_bytes = 0;
   uint64_t files = 0;
   double seconds = 0;
+  bool warned = false; // the skip deserved a warning (rate limited, quota), not just a note
+  // As in RestoreOutcome: the backend written to, and why when it was the GitHub fallback.
+  std::string backend;
+  std::string backend_description;
+  std::string fallback_reason;
 };
 
 SaveOutcome save(storage::Backend &backend, const SaveRequest &request);

@@ -52,6 +52,7 @@ struct Transfer {
   curl_off_t last_bytes = -1;
   std::chrono::steady_clock::time_point last_progress = std::chrono::steady_clock::now();
   bool stalled = false;
+  bool headers_reported = false;
 };
 
 size_t on_read(char *buffer, size_t size, size_t count, void *user) {
@@ -89,6 +90,11 @@ size_t on_write(char *data, size_t size, size_t count, void *user) {
   curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
   if (status >= 200 && status < 300 && t->request.on_body) {
     try {
+      if (t->request.on_headers && !t->headers_reported) {
+        t->headers_reported = true;
+        t->response.status = status;
+        t->request.on_headers(t->response);
+      }
       t->request.on_body(std::span(reinterpret_cast<const std::byte *>(data), n));
     } catch (...) {
       t->callback_error = std::current_exception();

@@ -44,6 +44,8 @@ struct ClientOptions {
 // libcurl 7.88 never sets this header itself, and S3 servers refuse SigV4 requests without it.
 enum class Payload { Signed, Unsigned };
 
+struct Response;
+
 struct Request {
   std::string method = "GET";
   std::string url; // path and query already canonical (uri.hpp): libcurl signs them as written
@@ -53,6 +55,10 @@ struct Request {
   // When set, the body of a 2xx response is streamed here instead of collected in
   // Response::body (error bodies are always collected). Throwing aborts the attempt.
   std::function<void(std::span<const std::byte>)> on_body;
+  // When set, called once per attempt with the status and headers of a 2xx response, before
+  // its first on_body call (not called when the body is empty). Throwing aborts the attempt,
+  // e.g. when a ranged GET's Content-Range is not the range asked for.
+  std::function<void(const Response &)> on_headers;
   const std::atomic<bool> *cancel = nullptr; // becomes true: abort, also during backoff waits
 };
 
@@ -65,9 +71,9 @@ struct Response {
 };
 
 // An attempt that ended without a complete HTTP response.
-class TransportFailure : public OperationError {
+class TransportFailure : public ServiceError {
 public:
-  TransportFailure(TransportError kind, const std::string &message) : OperationError(message), kind_(kind) {}
+  TransportFailure(TransportError kind, const std::string &message) : ServiceError(message), kind_(kind) {}
   TransportError kind() const { return kind_; }
 
 private:

@@ -63,6 +63,11 @@ std::chrono::milliseconds RetryPolicy::backoff(int failed_attempts, double rando
 std::optional<std::chrono::milliseconds> RetryPolicy::next_delay(int failed_attempts, const AttemptOutcome &outcome,
                                                                  double random01) const {
   if (failed_attempts > retries_ || !is_retryable(outcome)) return std::nullopt;
+  if (!retry_unreachable_ &&
+      (outcome.transport == TransportError::Connect || outcome.transport == TransportError::Resolve ||
+       outcome.transport == TransportError::Timeout))
+    return std::nullopt;
+  if (!retry_throttled_ && outcome.transport == TransportError::None && outcome.status == 429) return std::nullopt;
   auto delay = backoff(failed_attempts, random01);
   if (outcome.retry_after) delay = std::max(delay, std::min(*outcome.retry_after, max_retry_after_));
   return delay;

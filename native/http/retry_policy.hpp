@@ -44,6 +44,19 @@ public:
 
   int retries() const { return retries_; }
 
+  // Narrower policies for callers that must fail fast. Without unreachable retries, an
+  // attempt that could not connect at all (refused, DNS, connect timeout) is final: a host
+  // that cannot be reached costs one connect timeout, not several. Without throttle retries,
+  // 429 is final: the caller reports "rate limited" instead of waiting out a Retry-After.
+  RetryPolicy &without_unreachable_retries() {
+    retry_unreachable_ = false;
+    return *this;
+  }
+  RetryPolicy &without_throttle_retries() {
+    retry_throttled_ = false;
+    return *this;
+  }
+
   // The wait before the next attempt, or nullopt to give up. `failed_attempts` counts the
   // attempts made so far (1 after the first failure); `random01` in [0, 1) is the jitter
   // source, injected so tests are deterministic.
@@ -59,6 +72,8 @@ private:
   std::chrono::milliseconds base_;
   std::chrono::milliseconds max_;
   std::chrono::milliseconds max_retry_after_;
+  bool retry_unreachable_ = true;
+  bool retry_throttled_ = true;
 };
 
 // Retry-After as delta-seconds ("3") or an HTTP date; nullopt when unparsable.

@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,20 @@ public:
   virtual bool commit(const EntryManifest &manifest) = 0;
 };
 
+// Thrown by Backend::create when the service declines a new entry for a reason that is not
+// a failure of the job: another job is creating the same entry right now, uploads are rate
+// limited, the cache is full or read-only for this run. The save is skipped, with what() as
+// the reason; `warn` says whether the user should be warned (rate limit, quota) or merely
+// told (someone else is saving the same entry).
+class SaveDeclined : public std::runtime_error {
+public:
+  SaveDeclined(const std::string &reason, bool warn) : std::runtime_error(reason), warn_(warn) {}
+  bool warn() const { return warn_; }
+
+private:
+  bool warn_;
+};
+
 class Backend {
 public:
   virtual ~Backend() = default;
@@ -75,6 +90,7 @@ public:
   virtual std::unique_ptr<ByteSource> open(const EntryManifest &entry) = 0;
   // Records a restore hit, so prune can evict by real last use.
   virtual void record_use(const EntryManifest &entry) = 0;
+  // Starts a new entry; throws SaveDeclined when the service will not take it now.
   virtual std::unique_ptr<EntryWriter> create(const std::string &repository, const std::string &ref,
                                               const std::string &version, const std::string &key) = 0;
 

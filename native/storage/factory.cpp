@@ -1,5 +1,6 @@
 #include "storage/factory.hpp"
 
+#include "storage/gha_backend.hpp"
 #include "storage/local_backend.hpp"
 #include "storage/s3_backend.hpp"
 #include "util/error.hpp"
@@ -27,9 +28,7 @@ std::unique_ptr<Backend> make_backend(const BackendSettings &settings) {
     }
     return std::make_unique<S3Backend>(settings.s3, std::move(credentials));
   }
-  if (settings.type == "github")
-    throw UsageError(
-        fmt::format("backend: '{}' is not implemented in this build yet (available: local, s3)", settings.type));
+  if (settings.type == "github") return std::make_unique<GhaBackend>(settings.github);
   throw UsageError(fmt::format("backend: '{}' is not a backend (expected local, s3 or github)", settings.type));
 }
 

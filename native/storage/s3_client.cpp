@@ -54,6 +54,7 @@ void S3Client::fail(const http::Response &r, const std::string &operation, const
   const auto tries = r.attempts > 1 ? fmt::format(" (after {} attempts)", r.attempts) : std::string();
   const auto status = code.empty() ? fmt::format("HTTP {}", r.status) : fmt::format("HTTP {} {}", r.status, code);
   std::string why;
+  bool configuration = true; // no retry and no other backend can fix it: never hidden by a fallback
   if (code == "SignatureDoesNotMatch")
     why = fmt::format("the secret key does not match access key '{}' (credentials from {}), or the request was "
                       "altered on the way",
@@ -74,11 +75,16 @@ void S3Client::fail(const http::Response &r, const std::string &operation, const
     why = fmt::format("access denied to {} for access key '{}': check the credentials and the bucket policy "
                       "(jobs may write only below their own ref)",
                       where, credentials_.access_key);
-  else if (code == "EntityTooSmall")
-    why = "a multipart part was smaller than the server's minimum part size";
+  else if (r.status == 401)
+    why = "the server refused the credentials";
+  else {
+    configuration = false;
+    if (code == "EntityTooSmall") why = "a multipart part was smaller than the server's minimum part size";
+  }
   const auto message = why.empty() ? fmt::format("S3 {} {} failed: {}{}", operation, where, status, tries)
                                    : fmt::format("S3 {} {} failed: {}{}: {}", operation, where, status, tries, why);
-  throw OperationError(message);
+  if (configuration) throw ConfigurationError(message);
+  throw ServiceError(message); // 5xx after the retries, or an answer we cannot use
 }
 
 std::optional<std::string> S3Client::get_object(const std::string &name) {
@@ -130,9 +136,9 @@ void S3Client::list_objects(const std::string &prefix,
     on_page(std::move(parsed.objects));
     if (!parsed.truncated) return;
     if (parsed.next_token.empty() || parsed.next_token == token)
-      throw OperationError(fmt::format("S3 list {}: the server said the listing continues but gave no new "
-                                       "continuation token",
-                                       describe(prefix)));
+      throw ServiceError(fmt::format("S3 list {}: the server said the listing continues but gave no new "
+                                     "continuation token",
+                                     describe(prefix)));
     token = std::move(parsed.next_token);
   }
 }
@@ -153,7 +159,7 @@ std::string S3Client::create_multipart_upload(const std::string &name) {
   if (r.status != 200) fail(r, "create multipart upload", name);
   auto id = s3xml::text(r.body, "UploadId");
   if (!id || id->empty())
-    throw OperationError(fmt::format("S3 create multipart upload {}: no UploadId in the answer", describe(name)));
+    throw ServiceError(fmt::format("S3 create multipart upload {}: no UploadId in the answer", describe(name)));
   return *id;
 }
 
@@ -168,7 +174,7 @@ std::string S3Client::upload_part(const std::string &name, const std::string &up
   if (r.status != 200) fail(r, fmt::format("upload part {}", part_number), name);
   auto etag = r.header("etag");
   if (!etag || etag->empty())
-    throw OperationError(fmt::format("S3 upload part {} of {}: no ETag in the answer", part_number, describe(name)));
+    throw ServiceError(fmt::format("S3 upload part {} of {}: no ETag in the answer", part_number, describe(name)));
   return *etag;
 }
 
@@ -211,7 +217,7 @@ std::vector<s3xml::ListedUpload> S3Client::list_multipart_uploads(const std::str
     all.insert(all.end(), page.uploads.begin(), page.uploads.end());
     if (!page.truncated) return all;
     if (page.next_key_marker.empty() || (page.next_key_marker == key_marker && page.next_upload_id_marker == id_marker))
-      throw OperationError("S3 list multipart uploads: the listing continues but the markers did not move");
+      throw ServiceError("S3 list multipart uploads: the listing continues but the markers did not move");
     key_marker = page.next_key_marker;
     id_marker = page.next_upload_id_marker;
   }
@@ -245,7 +251,7 @@ void S3Client::get_range(const std::string &name, uint64_t first, uint64_t last,
     throw IntegrityError(fmt::format("{}: the object is shorter than its manifest says", describe(name)));
   if (r.status == 404 && s3xml::error_code(r.body) == "NoSuchKey")
     throw IntegrityError(fmt::format("the archive object {} is missing", describe(name)));
-  if (r.status == 200) throw OperationError(fmt::format("{}: the server ignored the Range header (HTTP 200)", what));
+  if (r.status == 200) throw ServiceError(fmt::format("{}: the server ignored the Range header (HTTP 200)", what));
   fail(r, "GET", name);
 }
 

@@ -2,7 +2,10 @@
 // The S3 operations the backend needs, over http::Client: each one signed, retried per the
 // policy and checked, so callers see either a result or an OperationError that names the
 // cause (wrong secret, unknown access key, missing bucket, access denied, wrong region…).
-// "Not found" for an object is a result (nullopt / false), never an error.
+// "Not found" for an object is a result (nullopt / false), never an error. Errors are typed
+// for the fallback policy (engine/fallback.hpp): ConfigurationError for what only the
+// operator can fix (credentials, bucket, region, policy), ServiceError for a server that is
+// down or failing (connection, TLS, 5xx after the retries, unusable answers).
 #include "http/client.hpp"
 #include "http/uri.hpp"
 #include "storage/s3_settings.hpp"
@@ -57,7 +60,7 @@ public:
   void get_range(const std::string &name, uint64_t first, uint64_t last,
                  const std::function<void(std::span<const std::byte>)> &sink, const std::atomic<bool> *cancel);
 
-  // Throws the OperationError that explains a failed answer.
+  // Throws the ConfigurationError or ServiceError that explains a failed answer.
   [[noreturn]] void fail(const http::Response &response, const std::string &operation,
                          const std::string &object_name) const;
 

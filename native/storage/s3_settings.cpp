@@ -132,9 +132,10 @@ S3Credentials resolve_credentials(const S3Settings &s,
   const auto env_ak = getenv("AWS_ACCESS_KEY_ID").value_or("");
   const auto env_sk = getenv("AWS_SECRET_ACCESS_KEY").value_or("");
   if (env_ak.empty() || env_sk.empty())
-    throw UsageError("access-key, secret-key: missing (pass --access-key and --secret-key or set "
-                     "CACHEKIT_ACCESS_KEY/CACHEKIT_SECRET_KEY; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are used "
-                     "only when both inputs are empty)");
+    throw MissingCredentialsError(
+        "access-key, secret-key: missing (pass --access-key and --secret-key or set "
+        "CACHEKIT_ACCESS_KEY/CACHEKIT_SECRET_KEY; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are used "
+        "only when both inputs are empty)");
   c.access_key = trim(env_ak);
   c.secret_key = env_sk;
   // An input token without input keys would belong to other credentials: use the ambient one.

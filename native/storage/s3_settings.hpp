@@ -55,8 +55,8 @@ struct S3Credentials {
 };
 
 // Inputs when given; AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN only when
-// both key inputs are empty. `getenv` is injected for tests. Throws UsageError when no
-// complete pair is found or only half of the inputs is set.
+// both key inputs are empty. `getenv` is injected for tests. Throws MissingCredentialsError
+// when no credentials are given at all, UsageError when only half of the inputs is set.
 S3Credentials resolve_credentials(const S3Settings &settings,
                                   const std::function<std::optional<std::string>(const char *)> &getenv);
 

@@ -140,7 +140,7 @@ void S3EntryWriter::close() {
   }
   if (etags.size() != static_cast<size_t>(next_part_ - 1) ||
       std::any_of(etags.begin(), etags.end(), [](const auto &e) { return e.empty(); }))
-    throw OperationError(fmt::format("S3 upload of {}: a part has no ETag", client_.describe(archive_name_)));
+    throw ServiceError(fmt::format("S3 upload of {}: a part has no ETag", client_.describe(archive_name_)));
   client_.complete_multipart_upload(archive_name_, upload_id_, etags);
   archive_written_ = true;
   log::debug("uploaded {} in {} parts", client_.describe(archive_name_), etags.size());

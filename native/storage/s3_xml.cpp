@@ -160,7 +160,7 @@ std::optional<int64_t> parse_timestamp_ms(std::string_view s) {
 
 ListPage parse_list_objects_v2(std::string_view xml) {
   if (xml.find("<ListBucketResult") == std::string_view::npos)
-    throw OperationError("S3 answered a listing with something that is not a ListBucketResult");
+    throw ServiceError("S3 answered a listing with something that is not a ListBucketResult");
   ListPage page;
   for (const auto block : blocks(xml, "Contents")) {
     ListedObject o;
@@ -178,7 +178,7 @@ ListPage parse_list_objects_v2(std::string_view xml) {
 
 UploadsPage parse_list_multipart_uploads(std::string_view xml) {
   if (xml.find("<ListMultipartUploadsResult") == std::string_view::npos)
-    throw OperationError("S3 answered an upload listing with something that is not a ListMultipartUploadsResult");
+    throw ServiceError("S3 answered an upload listing with something that is not a ListMultipartUploadsResult");
   UploadsPage page;
   for (const auto block : blocks(xml, "Upload")) {
     ListedUpload u;

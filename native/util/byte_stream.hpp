@@ -34,7 +34,7 @@ public:
 // Presents a ByteSource as blocks (one copy into an owned buffer).
 class ByteSourceBlocks : public BlockSource {
 public:
-  explicit ByteSourceBlocks(ByteSource &source, size_t block_size = 256 * 1024)
+  explicit ByteSourceBlocks(ByteSource &source, size_t block_size = size_t{256} * 1024)
       : source_(source), buffer_(block_size) {}
   std::span<const std::byte> next_block() override {
     return std::span<const std::byte>(buffer_.data(), source_.read(buffer_));

@@ -1,5 +1,6 @@
 #include "util/log.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 #include <vector>
@@ -73,6 +74,7 @@ void add_secret(const std::string &secret) {
   if (secret.empty()) return;
   auto &s = state();
   std::lock_guard lock(s.mutex);
+  if (std::find(s.secrets.begin(), s.secrets.end(), secret) != s.secrets.end()) return; // told once
   s.secrets.push_back(secret);
   // The runner reads workflow commands from stdout.
   if (s.mode == Mode::GitHubActions) {

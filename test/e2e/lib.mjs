@@ -55,8 +55,9 @@ export function tempDir(name) {
 
 /**
  * A private copy of the helper (another engineer may relink build/native/cachekit while we run),
- * wrapped in a shim that records how the action called it — command, key, restore-keys, path,
- * state-id and whether a secret was passed (never the secret) — into $E2E_RECORD_DIR.
+ * wrapped in a shim that records how the action called it — command, arguments, key,
+ * restore-keys, path, state-id, whether a secret was passed (never the secret), the sha256 of
+ * the GitHub runtime token it got (never the token) — into $E2E_RECORD_DIR.
  * run-tests.sh makes the copy once and passes E2E_CACHEKIT_REAL; CACHEKIT_BIN picks the binary.
  */
 function prepareHelper() {
@@ -95,6 +96,11 @@ if [ -n "\${E2E_RECORD_DIR:-}" ]; then
   printf '%s' "\${CACHEKIT_STATE_ID-}" >"$d/state-id"
   printf '%s' "\${CACHEKIT_BACKEND-}" >"$d/backend"
   if [ -n "\${CACHEKIT_SECRET_KEY:-}" ]; then printf yes >"$d/secret-given"; else printf no >"$d/secret-given"; fi
+  printf '%s' "$*" >"$d/args"
+  # the GitHub runtime token: only its sha256 (the raw value must not land in files)
+  if [ -n "\${CACHEKIT_GITHUB_TOKEN:-}" ]; then printf '%s' "$CACHEKIT_GITHUB_TOKEN" | sha256sum | cut -c1-64 >"$d/github-token-sha"; else : >"$d/github-token-sha"; fi
+  printf '%s' "\${CACHEKIT_GITHUB_RESULTS_URL-}" >"$d/github-results-url"
+  if [ -n "\${ACTIONS_RUNTIME_TOKEN:-}" ]; then printf yes >"$d/runtime-env"; else printf no >"$d/runtime-env"; fi
 fi
 exec ${JSON.stringify(real)} "$@"
 `,
@@ -121,6 +127,10 @@ export function readCalls(dir) {
         stateId: f("state-id"),
         backend: f("backend"),
         secretGiven: f("secret-given") === "yes",
+        args: f("args"),
+        githubTokenSha: f("github-token-sha").trim(),
+        githubResultsUrl: f("github-results-url"),
+        runtimeEnv: f("runtime-env") === "yes",
       };
     });
 }

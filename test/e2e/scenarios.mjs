@@ -265,7 +265,7 @@ export function defineScenarios(L) {
         assert.match(why[0], /no state from a restore step/);
       });
 
-      it("missing credentials: the restore fails with an error naming the input", async () => {
+      it("missing credentials (use-fallback off): the restore fails with an error naming the input", async () => {
         // Independent of a live server: the helper must refuse before any request.
         const store = makeStore(B.name, `${L.name}-nocreds`);
         const m = new Machine(L.fixture, store);
@@ -273,7 +273,14 @@ export function defineScenarios(L) {
           {
             id: "restore",
             uses: uses(L.action),
-            with: { backend: "s3", endpoint: "127.0.0.1:9", bucket: "ci-actions-cache", "access-key": "${{ secrets.NOT_SET }}", "secret-key": "${{ secrets.NOT_SET_EITHER }}" },
+            with: {
+              backend: "s3",
+              endpoint: "127.0.0.1:9",
+              bucket: "ci-actions-cache",
+              "use-fallback": "false",
+              "access-key": "${{ secrets.NOT_SET }}",
+              "secret-key": "${{ secrets.NOT_SET_EITHER }}",
+            },
           },
           { id: "save", uses: uses(`${L.action}/save`), if: "always()", with: { "access-key": "${{ secrets.NOT_SET }}", "secret-key": "${{ secrets.NOT_SET_EITHER }}" } },
         ]);
@@ -284,6 +291,26 @@ export function defineScenarios(L) {
         assert.ok(errors.some((e) => /access-key/.test(e) && /secret-key/.test(e)), `no error naming the inputs:\n${restore.log}`);
         assert.equal(r.step("save").outputs["cache-saved"], "false", r.step("save").log);
         assert.equal(notSavingLines(r.step("save").log).length, 1, r.step("save").log);
+      });
+
+      it("missing credentials with use-fallback (the default; forks get no secrets): the GitHub cache, with a warning", async () => {
+        // The harness's runtime results URL refuses connections: the GitHub cache is a miss
+        // with a warning, the save a warning; the job does not fail.
+        const store = makeStore(B.name, `${L.name}-nocreds-fallback`);
+        const m = new Machine(L.fixture, store);
+        const noCreds = { "access-key": "${{ secrets.NOT_SET }}", "secret-key": "${{ secrets.NOT_SET_EITHER }}" };
+        const r = await m.job([
+          { id: "restore", uses: uses(L.action), with: { backend: "s3", endpoint: "127.0.0.1:9", bucket: "ci-actions-cache", ...noCreds } },
+          { id: "build", run: L.build, env: { GEN: "1" } },
+          { id: "save", uses: uses(`${L.action}/save`), if: "always()", with: noCreds },
+        ]);
+        ok(r);
+        assert.equal(r.step("restore").outputs["cache-hit"], "false");
+        const warnings = r.annotations.filter((a) => a.level === "warning").map((a) => a.message);
+        assert.ok(warnings.some((w) => /No S3 credentials/.test(w) && /GitHub cache/.test(w)), `no fallback warning:\n${r.step("restore").log}`);
+        assert.equal(r.step("save").outputs["cache-saved"], "false", r.step("save").log);
+        const calls = r.calls.filter((c) => !c.args.includes("--check-github"));
+        assert.ok(calls.length >= 2 && calls.every((c) => c.githubTokenSha), "the helper steps did not get the runtime token");
       });
     });
   }

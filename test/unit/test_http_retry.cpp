@@ -111,3 +111,21 @@ TEST_CASE("jitter stays in [0, 1)") {
     REQUIRE(r < 1.0);
   }
 }
+
+TEST_CASE("narrower policies: no retry when the host is unreachable, none on 429") {
+  RetryPolicy fast(3);
+  fast.without_unreachable_retries();
+  CHECK_FALSE(fast.next_delay(1, transport(TransportError::Connect), 0.5));
+  CHECK_FALSE(fast.next_delay(1, transport(TransportError::Resolve), 0.5));
+  CHECK_FALSE(fast.next_delay(1, transport(TransportError::Timeout), 0.5));
+  CHECK(fast.next_delay(1, transport(TransportError::Dropped), 0.5));
+  CHECK(fast.next_delay(1, transport(TransportError::Stalled), 0.5));
+  CHECK(fast.next_delay(1, status(503), 0.5));
+  CHECK(fast.next_delay(1, status(429), 0.5));
+
+  RetryPolicy no_throttle(3);
+  no_throttle.without_throttle_retries();
+  CHECK_FALSE(no_throttle.next_delay(1, status(429), 0.5));
+  CHECK(no_throttle.next_delay(1, status(500), 0.5));
+  CHECK(no_throttle.next_delay(1, transport(TransportError::Connect), 0.5));
+}
