@@ -7,16 +7,10 @@
 #include "storage/backend.hpp"
 #include "storage/gha_blob.hpp"
 #include "storage/gha_twirp.hpp"
+#include "storage/parallel_upload.hpp"
 #include "storage/s3_buffer.hpp"
 
-#include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <exception>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
 namespace cachekit::storage {
 
@@ -31,35 +25,17 @@ public:
   bool commit(const EntryManifest &manifest) override;
 
 private:
-  struct Job {
-    uint64_t index = 0;
-    PageBuffer data;
-  };
-  void submit(PageBuffer block);
-  void worker();
-
   gha::TwirpClient &twirp_;
   gha::BlobClient blob_;
   std::string key_;
   std::string version_;
   uint64_t block_size_;
-  int concurrency_;
   std::string uuid_ = gha::random_uuid();
   PageBuffer pending_;
   uint64_t size_ = 0;
-  uint64_t blocks_ = 0;
-
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<Job> jobs_;
-  int busy_ = 0;
-  bool stopping_ = false;
-  std::exception_ptr failure_;
-  std::vector<std::jthread> workers_;
-  std::atomic<bool> cancel_{false};
-
   bool closed_ = false;
   bool uploaded_ = false;
+  ParallelUploader blocks_; // last member: its workers use blob_ and uuid_
 };
 
 } // namespace cachekit::storage

@@ -17,17 +17,15 @@ uint64_t S3EntryWriter::part_size_for(uint64_t base, int part_number) {
 
 S3EntryWriter::S3EntryWriter(S3Client &client, std::string archive_name, std::string manifest_name)
     : client_(client), archive_name_(std::move(archive_name)), manifest_name_(std::move(manifest_name)),
-      concurrency_(client.settings().concurrency), current_part_size_(client.settings().part_size) {}
+      current_part_size_(client.settings().part_size),
+      parts_(client.settings().concurrency,
+             [this](uint64_t index, std::span<const std::byte> data, const std::atomic<bool> *cancel) {
+               // S3 part numbers are 1-based; the ETag is what CompleteMultipartUpload needs.
+               return client_.upload_part(archive_name_, upload_id_, static_cast<int>(index) + 1, data, cancel);
+             }) {}
 
 S3EntryWriter::~S3EntryWriter() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-    jobs_.clear();
-  }
-  cancel_ = true;
-  changed_.notify_all();
-  workers_.clear(); // joins
+  parts_.stop(); // no part may still be in flight when the upload is aborted
   if (!committed_) cleanup();
 }
 
@@ -59,64 +57,10 @@ void S3EntryWriter::submit(PageBuffer part) {
   if (upload_id_.empty()) {
     upload_id_ = client_.create_multipart_upload(archive_name_);
     log::debug("multipart upload of {} started ({} per part, {} in flight)", client_.describe(archive_name_),
-               current_part_size_, concurrency_);
+               current_part_size_, parts_.concurrency());
   }
-  std::unique_lock lock(mutex_);
-  // Bounded memory: at most `concurrency` parts queued or in flight.
-  changed_.wait(lock, [&] { return failure_ || static_cast<int>(jobs_.size()) + busy_ < concurrency_; });
-  if (failure_) std::rethrow_exception(failure_);
-  const int number = next_part_++;
-  jobs_.push_back(Job{number, std::move(part)});
-  const int idle = static_cast<int>(workers_.size()) - busy_;
-  if (static_cast<int>(workers_.size()) < concurrency_ && idle < static_cast<int>(jobs_.size()))
-    workers_.emplace_back([this] { worker(); });
-  lock.unlock();
-  changed_.notify_all();
-  current_part_size_ = part_size_for(client_.settings().part_size, next_part_);
-}
-
-void S3EntryWriter::worker() {
-  for (;;) {
-    Job job;
-    {
-      std::unique_lock lock(mutex_);
-      changed_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-      ++busy_;
-    }
-    std::exception_ptr error;
-    std::string etag;
-    try {
-      etag = client_.upload_part(archive_name_, upload_id_, job.part_number, job.data.bytes(), &cancel_);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    job.data = {}; // free the part before waking the producer
-    {
-      std::lock_guard lock(mutex_);
-      --busy_;
-      if (error) {
-        if (!failure_) failure_ = error;
-        cancel_ = true;
-      } else {
-        if (etags_.size() < static_cast<size_t>(job.part_number)) etags_.resize(static_cast<size_t>(job.part_number));
-        etags_[static_cast<size_t>(job.part_number) - 1] = std::move(etag);
-      }
-    }
-    changed_.notify_all();
-  }
-}
-
-void S3EntryWriter::wait_idle() {
-  std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return failure_ || (jobs_.empty() && busy_ == 0); });
-}
-
-void S3EntryWriter::rethrow_failure() {
-  std::lock_guard lock(mutex_);
-  if (failure_) std::rethrow_exception(failure_);
+  parts_.submit(std::move(part));
+  current_part_size_ = part_size_for(client_.settings().part_size, static_cast<int>(parts_.submitted()) + 1);
 }
 
 void S3EntryWriter::close() {
@@ -131,14 +75,8 @@ void S3EntryWriter::close() {
   }
   if (!pending_.empty()) submit(std::move(pending_));
   pending_ = PageBuffer();
-  wait_idle();
-  rethrow_failure();
-  std::vector<std::string> etags;
-  {
-    std::lock_guard lock(mutex_);
-    etags = etags_;
-  }
-  if (etags.size() != static_cast<size_t>(next_part_ - 1) ||
+  const std::vector<std::string> etags = parts_.finish();
+  if (etags.size() != parts_.submitted() ||
       std::any_of(etags.begin(), etags.end(), [](const auto &e) { return e.empty(); }))
     throw ServiceError(fmt::format("S3 upload of {}: a part has no ETag", client_.describe(archive_name_)));
   client_.complete_multipart_upload(archive_name_, upload_id_, etags);

@@ -5,17 +5,11 @@
 // half an archive and the first manifest to land wins. Anything uncommitted is cleaned up:
 // an open multipart upload is aborted, an uploaded archive of a losing writer deleted.
 #include "storage/backend.hpp"
+#include "storage/parallel_upload.hpp"
 #include "storage/s3_buffer.hpp"
 #include "storage/s3_client.hpp"
 
-#include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <exception>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
 namespace cachekit::storage {
 
@@ -34,38 +28,19 @@ public:
   static uint64_t part_size_for(uint64_t base, int part_number);
 
 private:
-  struct Job {
-    int part_number = 0;
-    PageBuffer data;
-  };
   void submit(PageBuffer part);
-  void worker();
-  void wait_idle();
-  void rethrow_failure();
   void cleanup() noexcept;
 
   S3Client &client_;
   std::string archive_name_;
   std::string manifest_name_;
-  int concurrency_;
   PageBuffer pending_;
   uint64_t current_part_size_;
   std::string upload_id_;
-  int next_part_ = 1;
-
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<Job> jobs_;
-  int busy_ = 0;
-  bool stopping_ = false;
-  std::exception_ptr failure_;
-  std::vector<std::string> etags_;
-  std::vector<std::jthread> workers_;
-  std::atomic<bool> cancel_{false};
-
   bool closed_ = false;
   bool archive_written_ = false;
   bool committed_ = false;
+  ParallelUploader parts_; // last member: its workers use client_, archive_name_ and upload_id_
 };
 
 } // namespace cachekit::storage

@@ -33,10 +33,11 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cachekit-e2e-run.XXXXXX")
 chmod 755 "$work"
+. "$root/test/servers/rgw-lib.sh"
 rgw_dir=""
 cleanup() {
   set +e
-  if [[ -n $rgw_dir ]]; then RGW_DIR=$rgw_dir "$root/test/servers/stop-rgw.sh" >/dev/null 2>&1; fi
+  rgw_stop >/dev/null 2>&1
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -58,26 +59,9 @@ export E2E_CACHEKIT_REAL=$work/cachekit
 echo "e2e: helper $("$work/cachekit" version) from $src" >&2
 
 if ((rgw)) && [[ -z ${S3_ENDPOINT:-} ]]; then
-  read -r port mon ms < <(python3 - <<'PY'
-import random, socket
-def free(p):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", p)); return True
-        except OSError:
-            return False
-for _ in range(200):
-    b = random.randrange(20000, 60000, 200)
-    if all(free(p) for p in range(b, b + 102)):
-        print(b, b + 1, b + 2); break
-PY
-)
   rgw_dir=$work/rgw
-  env_out=$(RGW_DIR=$rgw_dir RGW_PORT=$port RGW_MON_PORT=$mon RGW_MS_PORT_MIN=$ms RGW_MS_PORT_MAX=$((ms + 99)) \
-    RGW_BUCKET=cachekit-e2e "$root/test/servers/start-rgw.sh" </dev/null)
-  while IFS='=' read -r k v; do
-    case $k in S3_ENDPOINT | S3_BUCKET | AWS_ACCESS_KEY_ID | AWS_SECRET_ACCESS_KEY | AWS_REGION) export "$k=$v" ;; esac
-  done <<<"$env_out"
+  env_out=$(rgw_start cachekit-e2e </dev/null)
+  rgw_export S3_ENDPOINT S3_BUCKET AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION <<<"$env_out"
   echo "e2e: RGW at $S3_ENDPOINT" >&2
 fi
 

@@ -9,8 +9,8 @@
 # Idempotent: if the cluster in $RGW_DIR is already up and answering, it only prints those lines.
 # A half-dead cluster is stopped and rebuilt (memstore keeps nothing across restarts anyway).
 # Stop with stop-rgw.sh (same RGW_DIR). Logs: $RGW_DIR/log/*.log.
-# Used by test/integration/s3/run.sh (which picks free ports) and by .ci/run. Needs root for the
-# apt-get branch only; the daemons themselves run as the calling user.
+# Used by test/servers/rgw-lib.sh (which picks free ports; sourced by the test runners) and
+# by .ci/run. Needs root for the apt-get branch only; the daemons themselves run as the calling user.
 #
 # Environment (all optional):
 #   RGW_DIR=/tmp/cachekit-rgw   state dir (wiped on (re)create)

@@ -17,11 +17,12 @@ export CACHEKIT_BIN=${CACHEKIT_BIN:-$root/build/native/cachekit}
 
 work=$(mktemp -d /tmp/cachekit-ghait.XXXXXX)
 export CACHEKIT_GHA_DIR=$work/gha
+. "$root/test/servers/rgw-lib.sh"
 rgw_dir=""
 cleanup() {
   set +e
   "$root/test/gha/stop.sh" >/dev/null 2>&1
-  if [ -n "$rgw_dir" ]; then RGW_DIR=$rgw_dir "$root/test/servers/stop-rgw.sh" >/dev/null 2>&1; fi
+  rgw_stop >/dev/null 2>&1
   rm -rf "$work"
   return 0
 }
@@ -31,29 +32,14 @@ trap cleanup EXIT
 gha_pid=$!
 rgw_pid=""
 if [ -z "${S3_ENDPOINT:-}" ]; then
-  read -r port mon ms < <(python3 - <<'PY'
-import random, socket
-def free(p):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", p)); return True
-        except OSError:
-            return False
-for _ in range(200):
-    b = random.randrange(20000, 60000, 200)
-    if all(free(p) for p in range(b, b + 102)):
-        print(b, b + 1, b + 2); break
-PY
-)
   rgw_dir=$work/rgw
-  RGW_DIR=$rgw_dir RGW_PORT=$port RGW_MON_PORT=$mon RGW_MS_PORT_MIN=$ms RGW_MS_PORT_MAX=$((ms + 99)) \
-    RGW_BUCKET=cachekit-gha-it "$root/test/servers/start-rgw.sh" >"$work/rgw.env" 2>"$work/rgw.log" &
+  rgw_start cachekit-gha-it >"$work/rgw.env" 2>"$work/rgw.log" &
   rgw_pid=$!
 fi
 wait "$gha_pid" || { cat "$work/gha.log" >&2; echo "run.sh: the cache service double did not start" >&2; exit 1; }
 if [ -n "$rgw_pid" ]; then
   wait "$rgw_pid" || { tail -n 30 "$work/rgw.log" >&2; echo "run.sh: RGW did not start" >&2; exit 1; }
-  while IFS= read -r line; do [ -n "$line" ] && export "$line"; done <"$work/rgw.env"
+  rgw_export <"$work/rgw.env"
 fi
 while IFS= read -r line; do [ -n "$line" ] && export "$line"; done <"$work/gha.env"
 echo "run.sh: cache service at $ACTIONS_RESULTS_URL, RGW at ${S3_ENDPOINT:-none}" >&2

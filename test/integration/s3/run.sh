@@ -14,36 +14,21 @@ export PYTHONDONTWRITEBYTECODE=1
 export CACHEKIT_BIN=${CACHEKIT_BIN:-$root/build/native/cachekit}
 [ -x "$CACHEKIT_BIN" ] || { echo "run.sh: $CACHEKIT_BIN is missing; build first (cmake --build build)" >&2; exit 2; }
 
+. "$root/test/servers/rgw-lib.sh"
 rgw_dir="" proxy_pid=""
 cleanup() {
   set +e
   if [ -n "$proxy_pid" ]; then kill "$proxy_pid" 2>/dev/null; wait "$proxy_pid" 2>/dev/null; fi
-  if [ -n "$rgw_dir" ]; then RGW_DIR=$rgw_dir "$root/test/servers/stop-rgw.sh" >&2; fi
+  rgw_stop >&2
   return 0
 }
 trap cleanup EXIT
 
 if [ -z "${S3_ENDPOINT:-}" ]; then
-  # Free ports: the S3 port, the mon port and a block of 100 for the OSD.
-  read -r port mon ms < <(python3 - <<'PY'
-import random, socket
-def free(p):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", p)); return True
-        except OSError:
-            return False
-for _ in range(200):
-    b = random.randrange(20000, 60000, 200)
-    if all(free(p) for p in range(b, b + 102)):
-        print(b, b + 1, b + 2); break
-PY
-)
   rgw_dir=$(mktemp -d /tmp/cachekit-s3it-rgw.XXXXXX)
   env_file=$rgw_dir.env
-  RGW_DIR=$rgw_dir RGW_PORT=$port RGW_MON_PORT=$mon RGW_MS_PORT_MIN=$ms RGW_MS_PORT_MAX=$((ms + 99)) \
-    "$root/test/servers/start-rgw.sh" > "$env_file"
-  while IFS= read -r line; do export "$line"; done < "$env_file"
+  rgw_start > "$env_file"
+  rgw_export < "$env_file"
   rm -f "$env_file"
   export S3_VHOST_DNS=localhost # start-rgw.sh's rgw_dns_name: <bucket>.localhost works
   # A second user, restricted by docs/s3-policy-pull-requests.json in the BucketPolicy test.
