@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # run.sh — benchmark cachekit save/restore (local backend) against the
-# `tar --posix | zstd -T0 -3` / `zstd -d | tar -x` baseline, in one run.
+# `tar --posix | zstd -T0 -3` / `zstd -d | tar -x` baseline, and (s3 variant) cachekit's S3
+# backend against the sequential peer way (tar|zstd to a temp file, then upload; download, then
+# zstd -d|tar -x) on a private Ceph RGW, in one run.
 #
 # Usage:
 #   bench/run.sh [--datasets "gomod gobuild cargo pnpm"] [--data DIR] [--work DIR]
-#                [--runs N] [--variants "tmpfs disk cold"] [--settle S] [--no-verify]
-#                [--strict-targets]
+#                [--runs N] [--variants "tmpfs disk cold s3"] [--settle S] [--no-verify]
+#                [--strict-targets] [--s3-client auto|aws|curl] [--s3-args "CACHEKIT ARGS"]
 #   bench/run.sh --smoke [--work DIR] [--keep]
 #
 #   --data DIR     trees from bench/make-datasets.sh (default $CACHEKIT_BENCH_DIR/data;
@@ -16,16 +18,26 @@
 #   --runs N       timed runs per measurement (default 5); +1 warm-up for warm saves
 #   --variants     tmpfs: all in RAM (CPU/pipeline efficiency); disk: on --work's
 #                  filesystem (file creation dominates restore); cold: save after
-#                  dropping the page cache (root). Default: all three.
+#                  dropping the page cache (root); s3: cachekit --backend s3 against a
+#                  throwaway Ceph RGW (test/servers/start-rgw.sh on free loopback ports, own
+#                  RGW_DIR, memstore; started before, stopped after, also on failure or
+#                  Ctrl-C) vs `tar|zstd -o tmp` then upload, and download to tmp then
+#                  `zstd -d|tar -x`; restores into fresh dirs on --work's disk.
+#                  Default: all four (s3 only if radosgw is installed).
+#   --s3-client    the s3 baseline's transfer tool: aws (`aws s3 cp`, default when the aws
+#                  CLI is installed) or curl (`curl --aws-sigv4`, one PUT / one GET)
+#   --s3-args      extra cachekit arguments for the s3 variant, e.g.
+#                  "--part-size 32M --concurrency 8" (defaults: 16M, 4)
 #   --disk-restore-prep drop|settle
 #                  ext4 without a journal creates files ~10x slower for 60-360 s after
 #                  a mass delete (while the inode-table blocks are cached). drop (root,
 #                  default): sync + drop the page cache before every disk restore, then
 #                  re-read the archive/store; settle: wait --settle S (default 60) after
 #                  our own last mass delete
-#   --smoke        tiny synthetic datasets (make-datasets.sh --small), 1 run, disk
-#                  variant only, in a temporary --work; fails if cachekit errors or a
-#                  restored tree differs from the source. < 1 min. For the test suite.
+#   --smoke        tiny synthetic datasets (make-datasets.sh --small), 1 run, disk and s3
+#                  variants (s3 skipped with a note when radosgw is not installed), in a
+#                  temporary --work; fails if cachekit errors or a restored tree differs
+#                  from the source. < 1 min. For the test suite.
 #   --keep         (smoke) keep the temporary work directory
 #
 # Environment: CACHEKIT_BIN (default build/native/cachekit under the repo root);
@@ -33,7 +45,8 @@
 #   session whose scheduler autogroup gets this nice, so other work on the machine
 #   disturbs it less; 0 = off).
 # Prints one line per run, then a summary table with ratios and PASS/MISS per target
-# (save <= 1.0x warm, <= 0.6x cold; restore <= 0.8x; cachekit peak RSS <= 256 MiB),
+# (save <= 1.0x warm, <= 0.6x cold; restore <= 0.8x; s3: save <= 0.7x, restore <= 0.6x;
+# cachekit peak RSS <= 256 MiB),
 # and writes WORK/results.json. Exit 1 if cachekit failed or restored a wrong tree.
 set -euo pipefail
 
@@ -53,8 +66,9 @@ while [ $# -gt 0 ]; do
     --data=*) DATA=${1#*=} ;;
     --work) WORK=$2; shift ;;
     --work=*) WORK=${1#*=} ;;
-    --datasets|--runs|--variants|--settle|--warmup|--tmpfs-size|--disk-restore-prep) ARGS+=("$1" "$2"); shift ;;
-    --datasets=*|--runs=*|--variants=*|--settle=*|--warmup=*|--tmpfs-size=*|--disk-restore-prep=*|--no-verify|--strict-targets) ARGS+=("$1") ;;
+    --datasets|--runs|--variants|--settle|--warmup|--tmpfs-size|--disk-restore-prep|--s3-client) ARGS+=("$1" "$2"); shift ;;
+    --s3-args) ARGS+=("--s3-args=$2"); shift ;;   # one word: its value starts with "--"
+    --datasets=*|--runs=*|--variants=*|--settle=*|--warmup=*|--tmpfs-size=*|--disk-restore-prep=*|--s3-client=*|--s3-args=*|--no-verify|--strict-targets) ARGS+=("$1") ;;
     -h|--help) awk 'NR > 1 && /^set -euo/ { exit } NR > 1' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -80,7 +94,7 @@ if [ "$SMOKE" = 1 ]; then
   # defaults for smoke; later flags given by the caller win (argparse keeps the last)
   rc=0
   python3 "$HERE/bench.py" --bin "$BIN" --data "$DATA" --work "$WORK/run" --smoke \
-    --runs 1 --warmup 0 --variants disk ${ARGS[@]+"${ARGS[@]}"} || rc=$?
+    --runs 1 --warmup 0 --variants "disk s3" ${ARGS[@]+"${ARGS[@]}"} || rc=$?
   if [ "$TEMP" = 1 ] && [ "$KEEP" = 0 ]; then
     if [ "$rc" = 0 ]; then
       chmod -R u+w "$WORK" 2>/dev/null || true
