@@ -36,11 +36,15 @@ std::unique_ptr<storage::Backend> make_github(const BackendFactory &factory, con
   }
 }
 
-RestoreOutcome github_restore(const BackendFactory &factory, const RestoreRequest &request, const std::string &reason) {
+// Runs `operation` against the GitHub cache. A GitHub problem never fails the job: it becomes
+// the outcome `on_failure` builds from the reason (a miss, or a skipped save).
+template <typename Outcome, typename Operation, typename OnFailure>
+Outcome with_github(const BackendFactory &factory, const std::string &reason, Operation operation,
+                    OnFailure on_failure) {
   std::string failure;
   try {
     if (auto backend = make_github(factory, reason, failure)) {
-      auto outcome = restore(*backend, request);
+      Outcome outcome = operation(*backend);
       outcome.fallback_reason = reason;
       return outcome;
     }
@@ -49,36 +53,35 @@ RestoreOutcome github_restore(const BackendFactory &factory, const RestoreReques
   } catch (const ConfigurationError &e) {
     failure = e.what();
   }
-  log::warning("The GitHub cache could not be used: {}. Treating this as a cache miss.", failure);
-  RestoreOutcome outcome;
-  outcome.version = cache_version(request.path_patterns);
+  Outcome outcome = on_failure(failure);
   outcome.backend = "github";
   outcome.fallback_reason = reason;
-  outcome.note = "the GitHub cache could not be used: " + failure;
   return outcome;
 }
 
+RestoreOutcome github_restore(const BackendFactory &factory, const RestoreRequest &request, const std::string &reason) {
+  return with_github<RestoreOutcome>(
+      factory, reason, [&](storage::Backend &backend) { return restore(backend, request); },
+      [&](const std::string &failure) {
+        log::warning("The GitHub cache could not be used: {}. Treating this as a cache miss.", failure);
+        RestoreOutcome outcome;
+        outcome.version = cache_version(request.path_patterns);
+        outcome.note = "the GitHub cache could not be used: " + failure;
+        return outcome;
+      });
+}
+
 SaveOutcome github_save(const BackendFactory &factory, const SaveRequest &request, const std::string &reason) {
-  std::string failure;
-  try {
-    if (auto backend = make_github(factory, reason, failure)) {
-      auto outcome = save(*backend, request);
-      outcome.fallback_reason = reason;
-      return outcome;
-    }
-  } catch (const ServiceError &e) {
-    failure = e.what();
-  } catch (const ConfigurationError &e) {
-    failure = e.what();
-  }
-  log::warning("Not saving: the GitHub cache could not be used: {}", failure);
-  SaveOutcome outcome;
-  outcome.version = cache_version(request.path_patterns);
-  outcome.backend = "github";
-  outcome.fallback_reason = reason;
-  outcome.skipped_reason = "the GitHub cache could not be used: " + failure;
-  outcome.warned = true;
-  return outcome;
+  return with_github<SaveOutcome>(
+      factory, reason, [&](storage::Backend &backend) { return save(backend, request); },
+      [&](const std::string &failure) {
+        log::warning("Not saving: the GitHub cache could not be used: {}", failure);
+        SaveOutcome outcome;
+        outcome.version = cache_version(request.path_patterns);
+        outcome.skipped_reason = "the GitHub cache could not be used: " + failure;
+        outcome.warned = true;
+        return outcome;
+      });
 }
 
 void warn_no_credentials(const MissingCredentialsError &e, const char *what) {
