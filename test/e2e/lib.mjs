@@ -181,7 +181,7 @@ export function makeStore(backend, label) {
     localDir: tempDir(`store-${label}`),
     repository: `cachekit-e2e/${label}`,
     // Fake credentials: they must flow through the actions without ever being logged or written.
-    secrets: { S3_ACCESS_KEY: "AKIAE2EFAKEACCESSKEY", S3_SECRET_KEY: `e2e-fake-secret-${randomBytes(12).toString("hex")}` },
+    secrets: { S3_ACCESS_KEY: "E2E-FAKE-ACCESS-KEY", S3_SECRET_KEY: `e2e-fake-secret-${randomBytes(12).toString("hex")}` },
   };
 }
 
