@@ -5,43 +5,6 @@
 
 namespace cachekit {
 
-void ChunkQueue::push(Chunk chunk) {
-  std::unique_lock lock(mutex_);
-  not_full_.wait(lock, [&] { return error_ || chunks_.size() < max_chunks_; });
-  if (error_) std::rethrow_exception(error_);
-  chunks_.push_back(std::move(chunk));
-  not_empty_.notify_one();
-}
-
-void ChunkQueue::close() {
-  std::lock_guard lock(mutex_);
-  closed_ = true;
-  not_empty_.notify_all();
-}
-
-void ChunkQueue::fail(const std::exception_ptr &error) {
-  std::lock_guard lock(mutex_);
-  if (!error_) error_ = error;
-  not_full_.notify_all();
-  not_empty_.notify_all();
-}
-
-std::optional<Chunk> ChunkQueue::pop() {
-  std::unique_lock lock(mutex_);
-  not_empty_.wait(lock, [&] { return error_ || !chunks_.empty() || closed_; });
-  if (error_) std::rethrow_exception(error_);
-  if (chunks_.empty()) return std::nullopt;
-  Chunk chunk = std::move(chunks_.front());
-  chunks_.pop_front();
-  not_full_.notify_one();
-  return chunk;
-}
-
-bool ChunkQueue::failed() const {
-  std::lock_guard lock(mutex_);
-  return static_cast<bool>(error_);
-}
-
 void QueueSink::write(std::span<const std::byte> data) {
   while (!data.empty()) {
     if (pending_.capacity() < chunk_size_) pending_.reserve(chunk_size_);

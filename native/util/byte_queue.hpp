@@ -1,44 +1,18 @@
 #pragma once
-// A bounded queue of byte chunks between two threads of a pipeline. Bounded, so memory
-// stays flat whatever the cache size; failure-aware, so an error in one stage stops the
-// others instead of leaving them blocked.
+// Byte chunks between the threads of a pipeline: the queue, a sink that fills it, a pool
+// that recycles buffers, and a source that reads it back.
+#include "util/bounded_queue.hpp"
 #include "util/byte_stream.hpp"
 
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
-#include <exception>
 #include <mutex>
-#include <optional>
 #include <vector>
 
 namespace cachekit {
 
 using Chunk = std::vector<std::byte>;
 
-class ChunkQueue {
-public:
-  explicit ChunkQueue(size_t max_chunks) : max_chunks_(max_chunks) {}
-
-  // Blocks while the queue is full. Throws the failure if the queue was failed.
-  void push(Chunk chunk);
-  // Marks the end of the stream: pop() returns nullopt once the queue drains.
-  void close();
-  // Stops both sides; push() and pop() rethrow `error`.
-  void fail(const std::exception_ptr &error);
-  // Blocks until a chunk is available; nullopt at the end of the stream.
-  std::optional<Chunk> pop();
-  bool failed() const;
-
-private:
-  mutable std::mutex mutex_;
-  std::condition_variable not_full_;
-  std::condition_variable not_empty_;
-  std::deque<Chunk> chunks_;
-  size_t max_chunks_;
-  bool closed_ = false;
-  std::exception_ptr error_;
-};
+using ChunkQueue = BoundedQueue<Chunk>;
 
 // Buffers writes into chunks of `chunk_size` and pushes them into a queue.
 class QueueSink : public ByteSink {
