@@ -7,51 +7,8 @@
 
 namespace cachekit::archive {
 
-void ZstdCompressSink::CCtxDeleter::operator()(ZSTD_CCtx_s *ctx) const {
-  ZSTD_freeCCtx(ctx);
-}
 void ZstdDecompressSource::DCtxDeleter::operator()(ZSTD_DCtx_s *ctx) const {
   ZSTD_freeDCtx(ctx);
-}
-
-namespace {
-void check(size_t rc, const char *what) {
-  if (ZSTD_isError(rc)) throw OperationError(fmt::format("zstd {}: {}", what, ZSTD_getErrorName(rc)));
-}
-} // namespace
-
-ZstdCompressSink::ZstdCompressSink(ByteSink &downstream, CompressionSettings settings)
-    : downstream_(downstream), ctx_(ZSTD_createCCtx()), out_(ZSTD_CStreamOutSize()) {
-  if (!ctx_) throw OperationError("zstd: cannot create compression context");
-  check(ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_compressionLevel, settings.level), "level");
-  check(ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_checksumFlag, 1), "checksum");
-  if (settings.threads > 0) {
-    // Silently single-threaded if libzstd was built without threads.
-    ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_nbWorkers, settings.threads);
-  }
-}
-
-ZstdCompressSink::~ZstdCompressSink() = default;
-
-void ZstdCompressSink::drive(std::span<const std::byte> data, int directive) {
-  ZSTD_inBuffer in{data.data(), data.size(), 0};
-  for (;;) {
-    ZSTD_outBuffer out{out_.data(), out_.size(), 0};
-    const size_t remaining = ZSTD_compressStream2(ctx_.get(), &out, &in, static_cast<ZSTD_EndDirective>(directive));
-    check(remaining, "compress");
-    if (out.pos > 0) downstream_.write(std::span(out_.data(), out.pos));
-    const bool done = directive == ZSTD_e_continue ? in.pos == in.size : remaining == 0;
-    if (done) break;
-  }
-}
-
-void ZstdCompressSink::write(std::span<const std::byte> data) {
-  drive(data, ZSTD_e_continue);
-}
-
-void ZstdCompressSink::close() {
-  drive({}, ZSTD_e_end);
-  downstream_.close();
 }
 
 ZstdDecompressSource::ZstdDecompressSource(BlockSource &upstream) : upstream_(upstream), ctx_(ZSTD_createDCtx()) {

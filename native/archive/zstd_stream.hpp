@@ -1,38 +1,19 @@
 #pragma once
-// Streaming zstd in both directions. Compression runs on zstd's own worker threads;
-// the window stays at the level's default (≤ 2^27, no long mode) because actions/cache
-// restores with plain `unzstd`, which refuses larger windows.
+// Streaming zstd decompression, and the settings compression uses (zstd_parallel.hpp). The
+// window stays at the level's default (no long mode) because actions/cache restores with
+// plain `unzstd`, which refuses windows above 2^27.
 #include "util/byte_stream.hpp"
 
 #include <memory>
 #include <vector>
 
-struct ZSTD_CCtx_s;
 struct ZSTD_DCtx_s;
 
 namespace cachekit::archive {
 
 struct CompressionSettings {
   int level = 3;
-  int threads = 0; // zstd workers; 0 = compress on the calling thread
-};
-
-class ZstdCompressSink : public ByteSink {
-public:
-  ZstdCompressSink(ByteSink &downstream, CompressionSettings settings);
-  ~ZstdCompressSink() override;
-  void write(std::span<const std::byte> data) override;
-  void close() override; // ends the frame and closes the downstream sink
-
-private:
-  struct CCtxDeleter {
-    void operator()(ZSTD_CCtx_s *ctx) const;
-  };
-  void drive(std::span<const std::byte> data, int directive);
-
-  ByteSink &downstream_;
-  std::unique_ptr<ZSTD_CCtx_s, CCtxDeleter> ctx_;
-  std::vector<std::byte> out_;
+  int threads = 0; // compression workers; 0 = compress on the calling thread
 };
 
 // Reads the compressed stream block by block in place (no copy into a buffer of ours);

@@ -1,5 +1,6 @@
 #include "engine/pipeline.hpp"
 
+#include "archive/zstd_parallel.hpp"
 #include "util/byte_queue.hpp"
 #include "util/error.hpp"
 #include "util/progress.hpp"
@@ -48,7 +49,7 @@ SaveResult run_save_pipeline(const archive::Plan &plan, storage::EntryWriter &wr
 
   try {
     QueueSink to_upload(queue, kChunkSize);
-    archive::ZstdCompressSink zstd(to_upload, compression);
+    archive::ParallelZstdCompressSink zstd(to_upload, compression);
     result.tar = archive::write_tar(plan, zstd);
     zstd.close();
   } catch (...) {

@@ -5,12 +5,29 @@
 #include "util/byte_stream.hpp"
 
 #include <cstddef>
+#include <memory>
 #include <mutex>
+#include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace cachekit {
 
-using Chunk = std::vector<std::byte>;
+// Leaves new bytes uninitialised on resize: a chunk is always filled before it is read,
+// and zero-filling megabytes per chunk showed up as a tenth of a restore's CPU.
+template <typename T> struct UninitializedAllocator : std::allocator<T> {
+  template <typename U> struct rebind { using other = UninitializedAllocator<U>; };
+  using std::allocator<T>::allocator;
+  template <typename U> void construct(U *p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void *>(p)) U;
+  }
+  template <typename U, typename... Args> void construct(U *p, Args &&...args) {
+    ::new (static_cast<void *>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+using Chunk = std::vector<std::byte, UninitializedAllocator<std::byte>>;
 
 using ChunkQueue = BoundedQueue<Chunk>;
 

@@ -1,6 +1,8 @@
 #include "archive/path_rules.hpp"
 #include "archive/safe_extractor.hpp"
 #include "archive/tar_writer.hpp"
+#include "archive/zstd_framing.hpp"
+#include "archive/zstd_parallel.hpp"
 #include "archive/zstd_stream.hpp"
 #include "util/error.hpp"
 
@@ -53,31 +55,53 @@ std::string read(const fs::path &p) {
 }
 } // namespace
 
-TEST_CASE("zstd streams round trip in small pieces, multithreaded, and detect damage") {
+namespace {
+std::vector<std::byte> compress_in_pieces(const std::string &text, int threads) {
+  MemorySink compressed;
+  archive::ParallelZstdCompressSink z(compressed, {3, threads});
+  for (size_t i = 0; i < text.size(); i += 100000)
+    z.write(std::as_bytes(std::span(text.data() + i, std::min<size_t>(100000, text.size() - i))));
+  z.close();
+  CHECK(compressed.closed);
+  return compressed.data;
+}
+} // namespace
+
+TEST_CASE("zstd: independent pzstd-framed pieces, multithreaded, round trip and detect damage") {
   std::mt19937 rng(42);
   std::string text;
-  for (int i = 0; i < 200000; ++i)
+  const size_t size = archive::zstd_framing::kFrameInput * 2 + 12345; // three frames
+  text.reserve(size);
+  while (text.size() < size)
     text += static_cast<char>('a' + rng() % 4);
-  MemorySink compressed;
-  {
-    archive::ZstdCompressSink z(compressed, {3, 2});
-    for (size_t i = 0; i < text.size(); i += 1000)
-      z.write(std::as_bytes(std::span(text.data() + i, std::min<size_t>(1000, text.size() - i))));
-    z.close();
+  const auto compressed = compress_in_pieces(text, 2);
+  CHECK(compressed.size() < text.size());
+  // The same bytes whatever the number of workers: frames are written strictly in order.
+  CHECK(compress_in_pieces(text, 0) == compressed);
+
+  // Every frame is announced by a pzstd header giving its exact compressed size.
+  size_t pos = 0;
+  int frames = 0;
+  while (pos < compressed.size()) {
+    const auto announced = archive::zstd_framing::parse_header(std::span(compressed).subspan(pos));
+    REQUIRE(announced);
+    pos += archive::zstd_framing::kHeaderSize + *announced;
+    ++frames;
   }
-  CHECK(compressed.closed);
-  CHECK(compressed.data.size() < text.size());
-  MemorySource src(compressed.data, 100);
+  CHECK(pos == compressed.size());
+  CHECK(frames == 3);
+
+  MemorySource src(compressed, 100000);
   archive::ZstdDecompressSource d(src);
   std::string out;
-  std::byte buf[4096];
+  std::vector<std::byte> buf(1 << 16);
   while (size_t n = d.read(buf))
-    out.append(reinterpret_cast<const char *>(buf), n);
+    out.append(reinterpret_cast<const char *>(buf.data()), n);
   CHECK(out == text);
 
-  auto truncated = compressed.data;
+  auto truncated = compressed;
   truncated.resize(truncated.size() - 10);
-  MemorySource tsrc(truncated);
+  MemorySource tsrc(truncated, 100000);
   archive::ZstdDecompressSource td(tsrc);
   CHECK_THROWS_AS(
       [&] {
@@ -85,6 +109,14 @@ TEST_CASE("zstd streams round trip in small pieces, multithreaded, and detect da
         }
       }(),
       IntegrityError);
+}
+
+TEST_CASE("zstd: an empty stream is still one valid frame") {
+  const auto compressed = compress_in_pieces("", 2);
+  MemorySource src(compressed);
+  archive::ZstdDecompressSource d(src);
+  std::byte buf[64];
+  CHECK(d.read(buf) == 0);
 }
 
 TEST_CASE("tar writer and safe extractor round trip a tree with links and modes") {
@@ -138,4 +170,29 @@ TEST_CASE("garbage is not a tar stream") {
   TempDir out;
   archive::PathRules rules(out.path, {out.path});
   CHECK_THROWS_AS(archive::extract_tar(src, rules), IntegrityError);
+}
+
+TEST_CASE("extraction replaces what is in the way, but never a directory with content") {
+  TempDir ws;
+  write_file(ws.path / "data/was_file/inner.txt", "inner");
+  write_file(ws.path / "data/was_dir", "now a file");
+  const auto entries = archive::plan_entries(ws.path, {ws.path / "data"});
+  MemorySink tar;
+  archive::write_tar(entries, tar);
+
+  TempDir out;
+  write_file(out.path / "data/was_file", "old file where the archive has a directory");
+  fs::create_directories(out.path / "data/was_dir"); // empty directory where it has a file
+  archive::PathRules rules(out.path, {out.path / "data"});
+  MemorySource src(tar.data);
+  archive::extract_tar(src, rules);
+  CHECK(read(out.path / "data/was_file/inner.txt") == "inner");
+  CHECK(read(out.path / "data/was_dir") == "now a file");
+
+  TempDir busy;
+  write_file(busy.path / "data/was_dir/keep.txt", "not ours to delete");
+  archive::PathRules busy_rules(busy.path, {busy.path / "data"});
+  MemorySource again(tar.data);
+  CHECK_THROWS_WITH(archive::extract_tar(again, busy_rules), Catch::Contains("not empty"));
+  CHECK(read(busy.path / "data/was_dir/keep.txt") == "not ours to delete");
 }

@@ -2,6 +2,8 @@
 import io
 import json
 import os
+import random
+import re
 import signal
 import subprocess
 import sys
@@ -101,6 +103,26 @@ class TarInterop(CachekitTestCase):
         out.mkdir()
         subprocess.run(f"zstd -dc {blob} | tar -xf - -P -C {out}", shell=True, check=True)
         self.assertEqual(tree_listing(out / "data"), before)
+
+    def test_large_archive_is_pzstd_framed_and_both_zstd_and_pzstd_read_it(self):
+        # > 8 MiB of tar: several independent frames, each announced by pzstd's header.
+        realistic_tree(self.ws / "data")
+        rng = random.Random(7)
+        write(self.ws / "data/big.bin", bytes(rng.getrandbits(8) for _ in range(3 << 20)) * 7)
+        before = tree_listing(self.ws / "data")
+        self.save("k", check=0)
+        blob = next((self.store / "blobs").rglob("*.tzst"))
+        listing = subprocess.run(["zstd", "-lv", str(blob)], check=True, capture_output=True, text=True).stdout
+        frames = int(re.search(r"# Zstandard Frames: (\d+)", listing).group(1))
+        skippable = int(re.search(r"# Skippable Frames: (\d+)", listing).group(1))
+        self.assertGreaterEqual(frames, 3)
+        self.assertEqual(skippable, frames)
+        for tool in ("zstd -dc", "pzstd -p 2 -dc"):
+            out = self.tmp / ("out-" + tool.split()[0])
+            out.mkdir()
+            subprocess.run(f"{tool} {blob} | tar -xf - -P -C {out}", shell=True, check=True,
+                           stderr=subprocess.DEVNULL)
+            self.assertEqual(tree_listing(out / "data"), before, tool)
 
     def test_we_restore_an_actions_cache_style_archive(self):
         realistic_tree(self.ws / "data")
