@@ -3,6 +3,7 @@
 #include "util/error.hpp"
 
 #include <fmt/format.h>
+#define ZSTD_STATIC_LINKING_ONLY // ZSTD_d_forceIgnoreChecksum (stable since 1.5.0, still in the experimental section)
 #include <zstd.h>
 
 namespace cachekit::archive {
@@ -21,6 +22,10 @@ ZstdDecompressSource::ZstdDecompressSource(ByteSource &upstream)
 }
 
 ZstdDecompressSource::~ZstdDecompressSource() = default;
+
+void ZstdDecompressSource::skip_frame_checksums() {
+  ZSTD_DCtx_setParameter(ctx_.get(), ZSTD_d_forceIgnoreChecksum, ZSTD_d_ignoreChecksum);
+}
 
 size_t ZstdDecompressSource::read(std::span<std::byte> out) {
   ZSTD_outBuffer output{out.data(), out.size(), 0};

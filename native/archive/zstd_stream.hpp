@@ -23,6 +23,9 @@ public:
   explicit ZstdDecompressSource(BlockSource &upstream);
   explicit ZstdDecompressSource(ByteSource &upstream);
   ~ZstdDecompressSource() override;
+  // Skips zstd's own per-frame checksum: for archives whose sha256 is checked anyway, it
+  // only costs CPU on the restore's critical path.
+  void skip_frame_checksums();
   size_t read(std::span<std::byte> out) override;
 
 private:
