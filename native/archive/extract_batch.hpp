@@ -1,10 +1,13 @@
 #pragma once
 // What the tar-reading thread hands to the disk-writing thread: operations in archive
-// order, with file contents copied into one buffer that is reused batch after batch.
+// order. File contents point into the decompressed chunks themselves, which the batch keeps
+// alive; only what libarchive had to copy is copied once more, into the batch's own buffer.
 #include "archive/disk_writer.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,11 +16,11 @@ namespace cachekit::archive {
 struct ExtractOp {
   enum class Kind : uint8_t { Directory, Symlink, Hardlink, FileBegin, FileData, FileEnd };
   Kind kind = Kind::FileData;
-  std::string path;      // Directory, Symlink, Hardlink, FileBegin: destination (absolute, normal)
-  std::string link;      // Symlink: target as archived; Hardlink: the existing file (absolute, normal)
-  EntryMeta meta;        // Directory, Symlink, FileBegin
-  int64_t offset = 0;    // FileData: where in the file; FileEnd: the file's size
-  size_t data_begin = 0; // FileData: its bytes in ExtractBatch::data
+  std::string path;                // Directory, Symlink, Hardlink, FileBegin: destination (absolute, normal)
+  std::string link;                // Symlink: target as archived; Hardlink: the existing file (absolute, normal)
+  EntryMeta meta;                  // Directory, Symlink, FileBegin
+  int64_t offset = 0;              // FileData: where in the file; FileEnd: the file's size
+  const std::byte *data = nullptr; // FileData: its bytes (in `retained` or `copied`)
   size_t data_size = 0;
 };
 
@@ -26,17 +29,22 @@ struct ExtractBatch {
   static constexpr size_t kMaxOps = 1024;
 
   std::vector<ExtractOp> ops;
-  std::vector<std::byte> data; // never grows past kDataCapacity: no reallocation, no page faults
+  std::vector<std::shared_ptr<const void>> retained; // chunks that FileData ops point into
+  size_t retained_bytes = 0;
+  std::vector<std::byte> copied; // never grows past kDataCapacity: pointers into it stay valid
 
   ExtractBatch() {
     ops.reserve(kMaxOps + 1);
-    data.reserve(kDataCapacity);
+    copied.reserve(kDataCapacity);
   }
-  size_t data_room() const { return kDataCapacity - data.size(); }
-  bool full() const { return ops.size() >= kMaxOps || data.size() >= kDataCapacity; }
+  size_t data_bytes() const { return copied.size() + retained_bytes; }
+  size_t copy_room() const { return kDataCapacity - std::min(kDataCapacity, data_bytes()); }
+  bool full() const { return ops.size() >= kMaxOps || data_bytes() >= kDataCapacity; }
   void clear() {
     ops.clear();
-    data.clear();
+    retained.clear();
+    retained_bytes = 0;
+    copied.clear();
   }
 };
 

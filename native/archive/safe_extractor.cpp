@@ -53,7 +53,7 @@ public:
         writer_.open_file(op.path, op.meta);
         break;
       case ExtractOp::Kind::FileData:
-        writer_.write_file(batch.data.data() + op.data_begin, op.data_size, op.offset);
+        writer_.write_file(op.data, op.data_size, op.offset);
         stats.data_bytes += op.data_size;
         break;
       case ExtractOp::Kind::FileEnd:

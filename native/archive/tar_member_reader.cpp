@@ -25,6 +25,8 @@ la_ssize_t read_callback(struct archive *a, void *client, const void **out) {
   auto *ctx = static_cast<TarMemberReader::SourceContext *>(client);
   try {
     const auto block = ctx->source->next_block(); // read in place: no copy
+    ctx->block = block;
+    ctx->owner = ctx->source->retain_block();
     *out = block.data();
     return static_cast<la_ssize_t>(block.size());
   } catch (...) {
@@ -48,7 +50,7 @@ EntryMeta meta_of(archive_entry *entry) {
 } // namespace
 
 TarMemberReader::TarMemberReader(BlockSource &tar, const PathRules &rules)
-    : rules_(rules), source_{&tar, nullptr}, la_(std::make_unique<Libarchive>()) {
+    : rules_(rules), source_{&tar, nullptr, {}, nullptr}, la_(std::make_unique<Libarchive>()) {
   struct archive *in = la_->in.get();
   if (!in) throw OperationError("tar: cannot create a libarchive reader");
   archive_read_support_format_tar(in);
@@ -142,13 +144,22 @@ bool TarMemberReader::copy_file_data(ExtractBatch &batch) {
       if (size == 0) continue;
     }
     if (batch.full()) return false;
-    const size_t n = std::min(pending_size_, batch.data_room());
     ExtractOp data;
     data.kind = ExtractOp::Kind::FileData;
     data.offset = pending_offset_;
-    data.data_begin = batch.data.size();
+    size_t n = pending_size_;
+    const std::byte *block_begin = source_.block.data();
+    if (source_.owner && pending_ >= block_begin && pending_ + n <= block_begin + source_.block.size()) {
+      // In a chunk the source lets us keep: hand the bytes on where they are.
+      data.data = pending_;
+      if (batch.retained.empty() || batch.retained.back() != source_.owner) batch.retained.push_back(source_.owner);
+      batch.retained_bytes += n;
+    } else {
+      n = std::min(n, batch.copy_room());
+      data.data = batch.copied.data() + batch.copied.size();
+      batch.copied.insert(batch.copied.end(), pending_, pending_ + n);
+    }
     data.data_size = n;
-    batch.data.insert(batch.data.end(), pending_, pending_ + n);
     batch.ops.push_back(std::move(data));
     pending_ += n;
     pending_size_ -= n;

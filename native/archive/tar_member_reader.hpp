@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <span>
 
 struct archive;
 struct archive_entry;
@@ -34,6 +35,8 @@ public:
   struct SourceContext {
     BlockSource *source;
     std::exception_ptr error;
+    std::span<const std::byte> block;  // the block libarchive reads from now
+    std::shared_ptr<const void> owner; // keeps it alive past the next read, if the source can
   };
 
 private:

@@ -43,44 +43,35 @@ void ChunkPool::give_back(Chunk chunk) {
   if (free_.size() < max_kept_) free_.push_back(std::move(chunk));
 }
 
-void QueueSource::recycle_current() {
-  if (pool_ && current_.capacity() > 0) pool_->give_back(std::move(current_));
-  current_ = Chunk();
+bool QueueSource::advance() {
+  current_.reset(); // back to the pool unless a consumer still holds it
   offset_ = 0;
-}
-
-std::span<const std::byte> QueueSource::next_block() {
-  if (offset_ < current_.size()) { // finish a chunk that read() started
-    auto rest = std::span<const std::byte>(current_).subspan(offset_);
-    offset_ = current_.size();
-    return rest;
-  }
-  recycle_current();
-  if (eof_) return {};
+  if (eof_) return false;
   auto next = queue_.pop();
   if (!next) {
     eof_ = true;
-    return {};
+    return false;
   }
-  current_ = std::move(*next);
-  offset_ = current_.size();
-  return current_;
+  current_ = std::make_shared<ChunkLease>(std::move(*next), pool_);
+  return true;
+}
+
+std::span<const std::byte> QueueSource::next_block() {
+  if (offset_ < current_size()) { // finish a chunk that read() started
+    auto rest = std::span<const std::byte>(current_->chunk()).subspan(offset_);
+    offset_ = current_size();
+    return rest;
+  }
+  if (!advance()) return {};
+  offset_ = current_size();
+  return current_->chunk();
 }
 
 size_t QueueSource::read(std::span<std::byte> out) {
-  while (!eof_ && offset_ == current_.size()) {
-    auto next = queue_.pop();
-    if (!next) {
-      eof_ = true;
-      break;
-    }
-    recycle_current();
-    current_ = std::move(*next);
-    offset_ = 0;
-  }
-  if (eof_) return 0;
-  const size_t n = std::min(out.size(), current_.size() - offset_);
-  std::memcpy(out.data(), current_.data() + offset_, n);
+  while (offset_ == current_size())
+    if (!advance()) return 0;
+  const size_t n = std::min(out.size(), current_size() - offset_);
+  std::memcpy(out.data(), current_->chunk().data() + offset_, n);
   offset_ += n;
   return n;
 }

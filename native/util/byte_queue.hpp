@@ -60,18 +60,37 @@ private:
   size_t max_kept_;
 };
 
-// Reads a queue as a continuous byte stream, or block by block without copying.
+// A chunk that goes back to its pool when the last holder lets go of it.
+class ChunkLease {
+public:
+  ChunkLease(Chunk chunk, ChunkPool *pool) : chunk_(std::move(chunk)), pool_(pool) {}
+  ~ChunkLease() {
+    if (pool_) pool_->give_back(std::move(chunk_));
+  }
+  ChunkLease(const ChunkLease &) = delete;
+  ChunkLease &operator=(const ChunkLease &) = delete;
+  const Chunk &chunk() const { return chunk_; }
+
+private:
+  Chunk chunk_;
+  ChunkPool *pool_;
+};
+
+// Reads a queue as a continuous byte stream, or block by block without copying; blocks can
+// be retained past the next call (retain_block), the chunk is recycled after the last holder.
 class QueueSource : public ByteSource, public BlockSource {
 public:
   explicit QueueSource(ChunkQueue &queue, ChunkPool *pool = nullptr) : queue_(queue), pool_(pool) {}
   size_t read(std::span<std::byte> out) override;
   std::span<const std::byte> next_block() override;
+  std::shared_ptr<const void> retain_block() override { return current_; }
 
 private:
-  void recycle_current();
+  bool advance(); // false at the end of the stream
+  size_t current_size() const { return current_ ? current_->chunk().size() : 0; }
   ChunkQueue &queue_;
   ChunkPool *pool_;
-  Chunk current_;
+  std::shared_ptr<ChunkLease> current_;
   size_t offset_ = 0;
   bool eof_ = false;
 };

@@ -2,6 +2,7 @@
 // The two stream ends every pipeline stage speaks: archives are written to a ByteSink and
 // read from a ByteSource, so no stage needs a temp file.
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -29,6 +30,9 @@ public:
   virtual ~BlockSource() = default;
   // The next block; empty only at the end of the stream. Valid until the next call.
   virtual std::span<const std::byte> next_block() = 0;
+  // Keeps the block last returned alive for as long as the result is held, so a consumer
+  // can hand it on instead of copying it; null when this source cannot.
+  virtual std::shared_ptr<const void> retain_block() { return nullptr; }
 };
 
 // Presents a ByteSource as blocks (one copy into an owned buffer).
