@@ -30,8 +30,7 @@ std::string_view parent_of(std::string_view path) {
   return path.substr(0, slash);
 }
 
-const char *name_of(const fs::path &path) {
-  const auto &s = path.native();
+const char *name_of(const std::string &s) {
   const auto slash = s.rfind('/');
   return s.c_str() + (slash == std::string::npos ? 0 : slash + 1);
 }
@@ -80,11 +79,15 @@ int DiskWriter::directory_fd(const std::string &dir) {
   return fd;
 }
 
-int DiskWriter::parent_fd_of(const fs::path &dest) {
+int DiskWriter::parent_fd_of(const std::string &dest) {
+  const std::string_view parent_view = parent_of(dest);
+  if (last_parent_fd_ >= 0 && parent_view == last_parent_) return last_parent_fd_;
   if (dir_fds_.size() >= kMaxOpenDirectories) dir_fds_.clear();
-  const std::string parent(parent_of(dest.native()));
+  std::string parent(parent_view);
   const int fd = directory_fd(parent);
   if (!is_root_) make_writable(parent, fd);
+  last_parent_ = std::move(parent);
+  last_parent_fd_ = fd;
   return fd;
 }
 
@@ -101,6 +104,7 @@ void DiskWriter::make_writable(const std::string &dir, int fd) {
 }
 
 void DiskWriter::forget_directories_under(const std::string &path) {
+  forget_last_parent();
   auto erase_under = [&path](auto &map) {
     for (auto it = map.lower_bound(path); it != map.end() && is_below_or_at(it->first, path);)
       it = map.erase(it);
@@ -111,28 +115,28 @@ void DiskWriter::forget_directories_under(const std::string &path) {
 }
 
 // Replaces what is at `dest` (a file, a link, an empty directory); never writes into it.
-void DiskWriter::remove_in_the_way(int parent_fd, const fs::path &dest) {
+void DiskWriter::remove_in_the_way(int parent_fd, const std::string &dest) {
   const char *name = name_of(dest);
   if (::unlinkat(parent_fd, name, 0) != 0) {
-    if (errno != EISDIR && errno != EPERM) throw_errno("cannot replace " + dest.string());
+    if (errno != EISDIR && errno != EPERM) throw_errno("cannot replace " + dest);
     if (::unlinkat(parent_fd, name, AT_REMOVEDIR) != 0) {
       if (errno == ENOTEMPTY || errno == EEXIST)
-        throw OperationError(fmt::format("cannot replace directory {}: it is not empty", dest.string()));
-      throw_errno("cannot replace " + dest.string());
+        throw OperationError(fmt::format("cannot replace directory {}: it is not empty", dest));
+      throw_errno("cannot replace " + dest);
     }
   }
-  forget_directories_under(dest.native());
+  forget_directories_under(dest);
 }
 
-void DiskWriter::set_owner(int fd, const char *name, const EntryMeta &meta, const fs::path &dest) const {
+void DiskWriter::set_owner(int fd, const char *name, const EntryMeta &meta, const std::string &dest) const {
   // Only root can give files away; skip the call when they are ours already.
   if (!is_root_ || (meta.uid == euid_ && meta.gid == egid_)) return;
   const int rc =
       name ? ::fchownat(fd, name, meta.uid, meta.gid, AT_SYMLINK_NOFOLLOW) : ::fchown(fd, meta.uid, meta.gid);
-  if (rc != 0) throw_errno("cannot set the owner of " + dest.string());
+  if (rc != 0) throw_errno("cannot set the owner of " + dest);
 }
 
-void DiskWriter::open_file(const fs::path &dest, const EntryMeta &meta) {
+void DiskWriter::open_file(const std::string &dest, const EntryMeta &meta) {
   const int parent = parent_fd_of(dest);
   const char *name = name_of(dest);
   constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
@@ -141,7 +145,7 @@ void DiskWriter::open_file(const fs::path &dest, const EntryMeta &meta) {
     remove_in_the_way(parent, dest);
     fd = ::openat(parent, name, kFlags, meta.mode & 0777);
   }
-  if (fd < 0) throw_errno("cannot create " + dest.string());
+  if (fd < 0) throw_errno("cannot create " + dest);
   file_.reset(fd);
   file_path_ = dest;
   file_meta_ = meta;
@@ -154,7 +158,7 @@ void DiskWriter::write_file(const void *data, size_t size, int64_t offset) {
     const ssize_t n = ::pwrite(file_.get(), p, size, offset);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_errno("cannot write " + file_path_.string());
+      throw_errno("cannot write " + file_path_);
     }
     p += n;
     size -= static_cast<size_t>(n);
@@ -165,68 +169,68 @@ void DiskWriter::write_file(const void *data, size_t size, int64_t offset) {
 
 void DiskWriter::close_file(int64_t size) {
   const int fd = file_.get();
-  if (file_pos_ < size && ::ftruncate(fd, size) != 0)
-    throw_errno("cannot size " + file_path_.string()); // trailing hole
+  if (file_pos_ < size && ::ftruncate(fd, size) != 0) throw_errno("cannot size " + file_path_); // trailing hole
   set_owner(fd, nullptr, file_meta_, file_path_);
   mode_t mode = file_meta_.mode & 07777;
   if (!is_root_ && (file_meta_.uid != euid_ || file_meta_.gid != egid_)) mode &= ~mode_t{06000}; // not our set-id
-  if (needs_chmod(mode) && ::fchmod(fd, mode) != 0) throw_errno("cannot set the mode of " + file_path_.string());
+  if (needs_chmod(mode) && ::fchmod(fd, mode) != 0) throw_errno("cannot set the mode of " + file_path_);
   const auto times = times_of(file_meta_);
-  if (::futimens(fd, times.data()) != 0) throw_errno("cannot set the times of " + file_path_.string());
-  if (::close(file_.release()) != 0) throw_errno("cannot write " + file_path_.string());
+  if (::futimens(fd, times.data()) != 0) throw_errno("cannot set the times of " + file_path_);
+  if (::close(file_.release()) != 0) throw_errno("cannot write " + file_path_);
 }
 
-void DiskWriter::make_directory(const fs::path &dest, const EntryMeta &meta) {
+void DiskWriter::make_directory(const std::string &dest, const EntryMeta &meta) {
   const int parent = parent_fd_of(dest);
   const char *name = name_of(dest);
   const mode_t mode = meta.mode & 07777;
   const mode_t create_mode = (mode & 0777) | S_IRWXU; // we fill it first; the mode comes at the end
   bool created = ::mkdirat(parent, name, create_mode) == 0;
   if (!created) {
-    if (errno != EEXIST) throw_errno("cannot create directory " + dest.string());
+    if (errno != EEXIST) throw_errno("cannot create directory " + dest);
     struct stat st {};
-    if (::fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("cannot inspect " + dest.string());
+    if (::fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("cannot inspect " + dest);
     if (S_ISLNK(st.st_mode) && ::fstatat(parent, name, &st, 0) == 0 && S_ISDIR(st.st_mode))
       return; // a link to a directory stays (the caller checks where it leads); leave its target alone
     if (!S_ISDIR(st.st_mode)) {
       remove_in_the_way(parent, dest);
-      if (::mkdirat(parent, name, create_mode) != 0) throw_errno("cannot create directory " + dest.string());
+      if (::mkdirat(parent, name, create_mode) != 0) throw_errno("cannot create directory " + dest);
       created = true;
     }
   }
   set_owner(parent, name, meta, dest);
-  auto &fixup = fixups_[dest.native()];
+  auto &fixup = fixups_[dest];
   if (!created || needs_chmod(create_mode) || create_mode != mode) fixup.mode = mode;
   fixup.mtime = meta.mtime;
 }
 
-void DiskWriter::make_symlink(const fs::path &dest, const char *target, const EntryMeta &meta) {
+void DiskWriter::make_symlink(const std::string &dest, const char *target, const EntryMeta &meta) {
   const int parent = parent_fd_of(dest);
   const char *name = name_of(dest);
   if (::symlinkat(target, parent, name) != 0) {
-    if (errno != EEXIST) throw_errno("cannot create symlink " + dest.string());
+    if (errno != EEXIST) throw_errno("cannot create symlink " + dest);
     remove_in_the_way(parent, dest);
-    if (::symlinkat(target, parent, name) != 0) throw_errno("cannot create symlink " + dest.string());
+    if (::symlinkat(target, parent, name) != 0) throw_errno("cannot create symlink " + dest);
   }
   set_owner(parent, name, meta, dest);
   const auto times = times_of(meta);
   if (::utimensat(parent, name, times.data(), AT_SYMLINK_NOFOLLOW) != 0)
-    log::debug("cannot set the times of symlink {}: {}", dest.string(), std::strerror(errno));
+    log::debug("cannot set the times of symlink {}: {}", dest, std::strerror(errno));
 }
 
-void DiskWriter::make_hardlink(const fs::path &dest, const fs::path &existing) {
+void DiskWriter::make_hardlink(const std::string &dest, const std::string &existing) {
   const int parent = parent_fd_of(dest);
   const char *name = name_of(dest);
   if (::linkat(AT_FDCWD, existing.c_str(), parent, name, 0) != 0) {
-    if (errno != EEXIST) throw_errno(fmt::format("cannot link {} to {}", dest.string(), existing.string()));
+    if (errno != EEXIST) throw_errno(fmt::format("cannot link {} to {}", dest, existing));
     remove_in_the_way(parent, dest);
     if (::linkat(AT_FDCWD, existing.c_str(), parent, name, 0) != 0)
-      throw_errno(fmt::format("cannot link {} to {}", dest.string(), existing.string()));
+      throw_errno(fmt::format("cannot link {} to {}", dest, existing));
   }
 }
 
 void DiskWriter::finish() {
   file_.reset();
+  forget_last_parent();
   dir_fds_.clear();
   // Reverse lexical order visits every directory before its parent.
   for (auto it = fixups_.rbegin(); it != fixups_.rend(); ++it) {

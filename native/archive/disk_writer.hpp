@@ -40,13 +40,13 @@ public:
   DiskWriter &operator=(const DiskWriter &) = delete;
 
   // Regular file: open, then write its data in order (holes allowed), then close.
-  void open_file(const fs::path &dest, const EntryMeta &meta);
+  void open_file(const std::string &dest, const EntryMeta &meta);
   void write_file(const void *data, size_t size, int64_t offset);
   void close_file(int64_t size);
 
-  void make_directory(const fs::path &dest, const EntryMeta &meta);
-  void make_symlink(const fs::path &dest, const char *target, const EntryMeta &meta);
-  void make_hardlink(const fs::path &dest, const fs::path &existing);
+  void make_directory(const std::string &dest, const EntryMeta &meta);
+  void make_symlink(const std::string &dest, const char *target, const EntryMeta &meta);
+  void make_hardlink(const std::string &dest, const std::string &existing);
 
   // Applies directory modes and times (deepest first) and gives directories that were
   // opened for writing their mode back. Also run by the destructor, errors ignored.
@@ -59,11 +59,12 @@ private:
   };
 
   int directory_fd(const std::string &dir);
-  int parent_fd_of(const fs::path &dest);
+  void forget_last_parent() { last_parent_fd_ = -1; }
+  int parent_fd_of(const std::string &dest);
   void make_writable(const std::string &dir, int fd);
-  void remove_in_the_way(int parent_fd, const fs::path &dest);
+  void remove_in_the_way(int parent_fd, const std::string &dest);
   void forget_directories_under(const std::string &path);
-  void set_owner(int fd, const char *name, const EntryMeta &meta, const fs::path &dest) const;
+  void set_owner(int fd, const char *name, const EntryMeta &meta, const std::string &dest) const;
   bool needs_chmod(mode_t mode) const { return (mode & ~umask_ & 07777) != mode; }
 
   const bool is_root_;
@@ -75,9 +76,12 @@ private:
   // Directories checked (non-root) for whether they are writable.
   std::map<std::string, bool> writable_checked_;
   std::map<std::string, DirFixup> fixups_;
+  // Consecutive entries mostly share a directory: skip even the map lookup for them.
+  std::string last_parent_;
+  int last_parent_fd_ = -1;
 
   UniqueFd file_;
-  fs::path file_path_;
+  std::string file_path_;
   EntryMeta file_meta_;
   int64_t file_pos_ = 0;
 };

@@ -10,7 +10,9 @@
 #include <climits>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <sys/stat.h>
 #include <thread>
 #include <unordered_set>
@@ -71,9 +73,12 @@ private:
   // or a symlink that resolves inside the cache paths; otherwise a planted symlink could
   // redirect writes outside.
   void check_ancestors(const std::string &dest_string) {
+    const auto slash = dest_string.rfind('/');
+    if (slash != std::string::npos && slash > 0 &&
+        verified_dirs_.contains(std::string_view(dest_string).substr(0, slash)))
+      return; // the common case, without building a path
     const fs::path dest(dest_string);
     const fs::path parent = dest.parent_path();
-    if (verified_dirs_.contains(parent.native())) return;
     const fs::path &root = rules_.root_of(dest);
     std::vector<fs::path> chain;
     for (fs::path p = parent; is_within(p, root) && p != root; p = p.parent_path())
@@ -104,7 +109,11 @@ private:
 
   const PathRules &rules_;
   DiskWriter writer_;
-  std::unordered_set<std::string> verified_dirs_;
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_set<std::string, StringHash, std::equal_to<>> verified_dirs_;
 };
 
 } // namespace
