@@ -9,7 +9,10 @@ void QueueSink::write(std::span<const std::byte> data) {
   while (!data.empty()) {
     if (pending_.capacity() < chunk_size_) pending_.reserve(chunk_size_);
     const size_t n = std::min(data.size(), chunk_size_ - pending_.size());
-    pending_.insert(pending_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+    // resize + memcpy: with our allocator, insert() would construct byte by byte.
+    const size_t at = pending_.size();
+    pending_.resize(at + n);
+    std::memcpy(pending_.data() + at, data.data(), n);
     data = data.subspan(n);
     if (pending_.size() == chunk_size_) {
       queue_.push(std::move(pending_));
