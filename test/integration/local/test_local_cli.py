@@ -70,6 +70,33 @@ class RoundTrip(CachekitTestCase):
         self.assertGreater(int(r.outputs["cache-size"]), 0)
         self.assertEqual(tree_listing(self.ws / "data"), before)
 
+    def test_restore_over_the_same_tree_replaces_every_entry_in_place(self):
+        # Every name exists already (files, hard links, symlinks, directories): each is
+        # replaced, hard links stay linked, nothing is written through what was there.
+        realistic_tree(self.ws / "data")
+        before = tree_listing(self.ws / "data")
+        self.save("k1", check=0)
+        # A second name outside for every file: if restore wrote into an existing file
+        # instead of replacing it, the outside name would see the write or keep a link.
+        (self.tmp / "outside").mkdir()
+        outside = []
+        files = [Path(d) / f for d, _, fs in os.walk(self.ws / "data") for f in fs]  # no symlinked dirs
+        for i, p in enumerate(q for q in files if not q.is_symlink()):
+            o = self.tmp / "outside" / str(i)
+            os.link(p, o)
+            outside.append((o, o.read_bytes()))
+        self.assertGreater(len(outside), 10)
+        r = self.restore("k1", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "true")
+        self.assertEqual(tree_listing(self.ws / "data"), before)
+        # The outside names keep the old inodes alive, so their numbers cannot be reused:
+        # no name in the tree may still point at one of them.
+        old = {os.stat(o).st_ino for o, _ in outside}
+        now = {os.lstat(Path(d) / f).st_ino for d, _, fs in os.walk(self.ws / "data") for f in fs}
+        self.assertEqual(old & now, set())
+        for o, content in outside:
+            self.assertEqual(o.read_bytes(), content)
+
     def test_paths_outside_workspace_use_dotdot_members_and_tilde(self):
         home = Path(self.env["HOME"])
         write(home / "go/pkg/mod/x.txt", "outside\n")
@@ -123,6 +150,23 @@ class TarInterop(CachekitTestCase):
             subprocess.run(f"{tool} {blob} | tar -xf - -P -C {out}", shell=True, check=True,
                            stderr=subprocess.DEVNULL)
             self.assertEqual(tree_listing(out / "data"), before, tool)
+
+    def test_sparse_file_from_gnu_tar_keeps_its_holes_and_size(self):
+        sparse = self.ws / "data/sparse.img"
+        sparse.parent.mkdir(parents=True)
+        with open(sparse, "wb") as f:
+            f.seek(3 << 20)
+            f.write(b"middle")
+            f.truncate(8 << 20)  # ends in a hole: the size must still come back
+        before = tree_listing(self.ws / "data")
+        archive = subprocess.run(f"tar --posix --sparse -cf - -P -C {self.ws} data | zstd -q -c",
+                                 shell=True, check=True, capture_output=True).stdout
+        plant_entry(self.store, archive, "sparse-key", cache_version(["data"]))
+        os.rename(self.ws / "data", self.tmp / "moved")
+        r = self.restore("sparse-key", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "true")
+        self.assertEqual(tree_listing(self.ws / "data"), before)
+        self.assertLess(os.stat(sparse).st_blocks * 512, 1 << 20)  # still sparse
 
     def test_we_restore_an_actions_cache_style_archive(self):
         realistic_tree(self.ws / "data")
