@@ -60,7 +60,17 @@ public:
     if (!committed_) ::unlink(tmp_blob_.c_str());
   }
 
-  void write(std::span<const std::byte> data) override { write_all(fd_.get(), data.data(), data.size(), tmp_blob_); }
+  void write(std::span<const std::byte> data) override {
+    write_all(fd_.get(), data.data(), data.size(), tmp_blob_);
+    written_ += data.size();
+    // Start writeback as we go, so the fsync in close() finds little left to flush
+    // instead of the whole archive (measured: most of a cold save's tail).
+    if (written_ - flushed_ >= kWritebackStep) {
+      ::sync_file_range(fd_.get(), static_cast<off_t>(flushed_), static_cast<off_t>(written_ - flushed_),
+                        SYNC_FILE_RANGE_WRITE);
+      flushed_ = written_;
+    }
+  }
   void close() override { fsync_or_throw(fd_.get(), tmp_blob_); }
 
   bool commit(const EntryManifest &manifest) override {
@@ -94,6 +104,9 @@ private:
   fs::path tmp_blob_;
   UniqueFd fd_;
   bool committed_ = false;
+  static constexpr uint64_t kWritebackStep = 8ULL << 20;
+  uint64_t written_ = 0;
+  uint64_t flushed_ = 0;
 };
 
 } // namespace
