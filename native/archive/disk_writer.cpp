@@ -179,7 +179,7 @@ void DiskWriter::close_file(int64_t size) {
   if (::close(file_.release()) != 0) throw_errno("cannot write " + file_path_);
 }
 
-void DiskWriter::make_directory(const std::string &dest, const EntryMeta &meta) {
+bool DiskWriter::make_directory(const std::string &dest, const EntryMeta &meta) {
   const int parent = parent_fd_of(dest);
   const char *name = name_of(dest);
   const mode_t mode = meta.mode & 07777;
@@ -190,7 +190,7 @@ void DiskWriter::make_directory(const std::string &dest, const EntryMeta &meta) 
     struct stat st {};
     if (::fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("cannot inspect " + dest);
     if (S_ISLNK(st.st_mode) && ::fstatat(parent, name, &st, 0) == 0 && S_ISDIR(st.st_mode))
-      return; // a link to a directory stays (the caller checks where it leads); leave its target alone
+      return false; // a link to a directory stays (the caller checks where it leads); leave its target alone
     if (!S_ISDIR(st.st_mode)) {
       remove_in_the_way(parent, dest);
       if (::mkdirat(parent, name, create_mode) != 0) throw_errno("cannot create directory " + dest);
@@ -201,6 +201,7 @@ void DiskWriter::make_directory(const std::string &dest, const EntryMeta &meta) 
   auto &fixup = fixups_[dest];
   if (!created || needs_chmod(create_mode) || create_mode != mode) fixup.mode = mode;
   fixup.mtime = meta.mtime;
+  return true;
 }
 
 void DiskWriter::make_symlink(const std::string &dest, const char *target, const EntryMeta &meta) {

@@ -44,7 +44,9 @@ public:
   void write_file(const void *data, size_t size, int64_t offset);
   void close_file(int64_t size);
 
-  void make_directory(const std::string &dest, const EntryMeta &meta);
+  // False when an existing symlink to a directory was left in place: then `dest` is not a
+  // directory of ours, and what goes below it needs the caller's symlink check.
+  bool make_directory(const std::string &dest, const EntryMeta &meta);
   void make_symlink(const std::string &dest, const char *target, const EntryMeta &meta);
   void make_hardlink(const std::string &dest, const std::string &existing);
 

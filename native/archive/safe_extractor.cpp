@@ -35,8 +35,7 @@ public:
       switch (op.kind) {
       case ExtractOp::Kind::Directory:
         check_ancestors(op.path);
-        writer_.make_directory(op.path, op.meta);
-        verified_dirs_.insert(op.path);
+        if (writer_.make_directory(op.path, op.meta)) verified_dirs_.insert(op.path);
         ++stats.directories;
         break;
       case ExtractOp::Kind::Symlink:

@@ -316,6 +316,17 @@ class UnsafeArchives(CachekitTestCase):
         self.assertFalse((outside / "planted.txt").exists())
 
 
+    def test_existing_symlink_where_the_archive_has_a_directory_is_not_followed(self):
+        # The archive lists the directory itself too: keeping the link must not make the
+        # files below it trusted.
+        outside = self.tmp / "outside"
+        outside.mkdir()
+        (self.ws / "data").mkdir()
+        os.symlink(outside, self.ws / "data/sub")
+        r = self.plant_and_restore([({"name": "data/sub", "type": tarfile.DIRTYPE, "mode": 0o755}, None),
+                                    ({"name": "data/sub/planted.txt"}, b"evil")])
+        self.assert_refused(r, outside / "planted.txt")
+
     def test_existing_symlink_at_a_file_path_is_replaced_not_followed(self):
         victim = self.tmp / "victim.txt"
         write(victim, "untouched")
