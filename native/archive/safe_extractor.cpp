@@ -46,6 +46,7 @@ public:
         break;
       case ExtractOp::Kind::Hardlink:
         check_ancestors(op.path);
+        check_ancestors(op.link); // linking follows symlinks on the way to the target too
         writer_.make_hardlink(op.path, op.link);
         ++stats.hardlinks;
         break;

@@ -327,6 +327,18 @@ class UnsafeArchives(CachekitTestCase):
                                     ({"name": "data/sub/planted.txt"}, b"evil")])
         self.assert_refused(r, outside / "planted.txt")
 
+    def test_hardlink_through_an_existing_symlink_to_outside_refused(self):
+        outside = self.tmp / "outside"
+        write(outside / "secret.txt", "secret")
+        (self.ws / "data").mkdir()
+        os.symlink(outside, self.ws / "data/sub")
+        r = self.plant_and_restore([({"name": "data/h", "type": tarfile.LNKTYPE, "linkname": "data/sub/secret.txt"},
+                                     None)])
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("outside the cache paths", r.stderr)
+        self.assertFalse((self.ws / "data/h").exists())
+        self.assertEqual(os.stat(outside / "secret.txt").st_nlink, 1)
+
     def test_existing_symlink_at_a_file_path_is_replaced_not_followed(self):
         victim = self.tmp / "victim.txt"
         write(victim, "untouched")
