@@ -67,7 +67,9 @@ private:
   void remove_in_the_way(int parent_fd, const std::string &dest);
   void forget_directories_under(const std::string &path);
   void set_owner(int fd, const char *name, const EntryMeta &meta, const std::string &dest) const;
-  bool needs_chmod(mode_t mode) const { return (mode & ~umask_ & 07777) != mode; }
+  // Whether creating with `mode` leaves another one: the umask took bits away, or set-id and
+  // sticky bits, which creation never sets (and fchown clears).
+  bool needs_chmod(mode_t mode) const { return (mode & ~umask_ & 0777) != mode; }
 
   const bool is_root_;
   const uid_t euid_;

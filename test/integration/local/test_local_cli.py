@@ -251,6 +251,33 @@ class ReadOnlyGoModuleCache(CachekitTestCase):
         self.assertEqual((data / "example.com/mod0@v1.0.0/pkg0/added.go").read_text(), "package pkg0 // added\n")
 
 
+class Ownership(CachekitTestCase):
+    """Owners and set-id bits as the restore writer sets them (it skips chown when it can)."""
+
+    MEMBERS = [({"name": "data", "type": tarfile.DIRTYPE, "mode": 0o755, "uid": 4242, "gid": 4343}, None),
+               ({"name": "data/suid", "mode": 0o4755, "uid": 4242, "gid": 4343}, b"#!/bin/sh\n"),
+               ({"name": "data/mine", "mode": 0o640, "uid": 0, "gid": 0}, b"root's")]
+
+    def test_root_restores_archived_owners_and_set_id_bits(self):
+        plant_entry(self.store, tar_zst([(dict(i), d) for i, d in self.MEMBERS]), "own", cache_version(["data"]))
+        r = self.restore("own", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "true")
+        st = os.lstat(self.ws / "data/suid")
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o7777), (4242, 4343, 0o4755))
+        st = os.lstat(self.ws / "data/mine")
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o7777), (0, 0, 0o640))
+        self.assertEqual(os.lstat(self.ws / "data").st_uid, 4242)
+
+    def test_non_root_owns_what_it_restores_without_foreign_set_id_bits(self):
+        plant_entry(self.store, tar_zst([(dict(i), d) for i, d in self.MEMBERS]), "own", cache_version(["data"]))
+        os.chmod(self.tmp, 0o777)
+        subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(self.tmp)], check=True)
+        r = self.restore("own", user=NOBODY, check=0)
+        self.assertEqual(r.outputs["cache-hit"], "true", r)
+        st = os.lstat(self.ws / "data/suid")
+        self.assertEqual((st.st_uid, st.st_mode & 0o7777), (int(NOBODY), 0o755))  # not our set-uid to keep
+
+
 def tar_zst(members):
     """members: list of (TarInfo kwargs, bytes or None)."""
     buf = io.BytesIO()
