@@ -1,5 +1,6 @@
 // cachekit: restore and save CI caches. Exit codes: 0 ok (a miss is ok), 1 the
 // operation failed, 2 bad usage or bad input.
+#include "archive/ascii_mbrtowc.hpp"
 #include "cli/commands.hpp"
 #include "cli/runner_io.hpp"
 #include "util/error.hpp"
@@ -14,7 +15,10 @@ int main(int argc, char **argv) {
   // Archive member names are UTF-8 (pax). Under a UTF-8 ctype libarchive passes them through
   // unchanged instead of converting every name to the "C" locale's charset (slow, and lossy
   // for non-ASCII names).
-  if (!std::setlocale(LC_CTYPE, "C.UTF-8") && !std::setlocale(LC_CTYPE, "C.utf8")) std::setlocale(LC_CTYPE, "");
+  if (std::setlocale(LC_CTYPE, "C.UTF-8") || std::setlocale(LC_CTYPE, "C.utf8"))
+    archive::use_ascii_mbrtowc_fast_path(true);
+  else
+    std::setlocale(LC_CTYPE, "");
   if (cli::in_github_actions()) log::set_mode(log::Mode::GitHubActions);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
