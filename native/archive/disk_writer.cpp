@@ -45,9 +45,49 @@ std::array<timespec, 2> times_of(const EntryMeta &meta) {
   return {atime, meta.mtime};
 }
 
+void set_owner(const Identity &identity, int fd, const char *name, const EntryMeta &meta, const std::string &dest) {
+  // Only root can give files away; skip the call when they are ours already.
+  if (!identity.is_root || (meta.uid == identity.euid && meta.gid == identity.egid)) return;
+  const int rc =
+      name ? ::fchownat(fd, name, meta.uid, meta.gid, AT_SYMLINK_NOFOLLOW) : ::fchown(fd, meta.uid, meta.gid);
+  if (rc != 0) throw_errno("cannot set the owner of " + dest);
+}
+
 } // namespace
 
-DiskWriter::DiskWriter() : is_root_(::geteuid() == 0), euid_(::geteuid()), egid_(::getegid()), umask_(read_umask()) {}
+Identity Identity::of_this_process() {
+  return {::geteuid() == 0, ::geteuid(), ::getegid(), read_umask()};
+}
+
+void FileOutput::write(const void *data, size_t size, int64_t offset) {
+  const auto *p = static_cast<const char *>(data);
+  while (size > 0) {
+    const ssize_t n = ::pwrite(fd_.get(), p, size, offset);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("cannot write " + path_);
+    }
+    p += n;
+    size -= static_cast<size_t>(n);
+    offset += n;
+  }
+  end_ = std::max(end_, offset);
+}
+
+void FileOutput::close(int64_t size) {
+  const int fd = fd_.get();
+  if (end_ < size && ::ftruncate(fd, size) != 0) throw_errno("cannot size " + path_); // trailing hole
+  set_owner(identity_, fd, nullptr, meta_, path_);
+  mode_t mode = meta_.mode & 07777;
+  if (!identity_.is_root && (meta_.uid != identity_.euid || meta_.gid != identity_.egid))
+    mode &= ~mode_t{06000}; // not our set-id
+  if (identity_.needs_chmod(mode) && ::fchmod(fd, mode) != 0) throw_errno("cannot set the mode of " + path_);
+  const auto times = times_of(meta_);
+  if (::futimens(fd, times.data()) != 0) throw_errno("cannot set the times of " + path_);
+  if (::close(fd_.release()) != 0) throw_errno("cannot write " + path_);
+}
+
+DiskWriter::DiskWriter() : identity_(Identity::of_this_process()) {}
 
 DiskWriter::~DiskWriter() {
   // On failure, still give read-only directories their mode back.
@@ -85,7 +125,7 @@ int DiskWriter::parent_fd_of(const std::string &dest) {
   if (dir_fds_.size() >= kMaxOpenDirectories) dir_fds_.clear();
   std::string parent(parent_view);
   const int fd = directory_fd(parent);
-  if (!is_root_) make_writable(parent, fd);
+  if (!identity_.is_root) make_writable(parent, fd);
   last_parent_ = std::move(parent);
   last_parent_fd_ = fd;
   return fd;
@@ -97,7 +137,7 @@ void DiskWriter::make_writable(const std::string &dir, int fd) {
   if (!writable_checked_.emplace(dir, true).second) return;
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode)) return;
-  if ((st.st_mode & S_IWUSR) || st.st_uid != euid_) return;
+  if ((st.st_mode & S_IWUSR) || st.st_uid != identity_.euid) return;
   if (::chmod(dir.c_str(), (st.st_mode & 07777) | S_IWUSR) != 0) throw_errno("cannot make " + dir + " writable");
   auto &fixup = fixups_[dir];
   if (!fixup.mode) fixup.mode = st.st_mode & 07777;
@@ -128,15 +168,7 @@ void DiskWriter::remove_in_the_way(int parent_fd, const std::string &dest) {
   forget_directories_under(dest);
 }
 
-void DiskWriter::set_owner(int fd, const char *name, const EntryMeta &meta, const std::string &dest) const {
-  // Only root can give files away; skip the call when they are ours already.
-  if (!is_root_ || (meta.uid == euid_ && meta.gid == egid_)) return;
-  const int rc =
-      name ? ::fchownat(fd, name, meta.uid, meta.gid, AT_SYMLINK_NOFOLLOW) : ::fchown(fd, meta.uid, meta.gid);
-  if (rc != 0) throw_errno("cannot set the owner of " + dest);
-}
-
-void DiskWriter::open_file(const std::string &dest, const EntryMeta &meta) {
+FileOutput DiskWriter::open_file(const std::string &dest, const EntryMeta &meta) {
   const int parent = parent_fd_of(dest);
   const char *name = name_of(dest);
   constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
@@ -146,37 +178,7 @@ void DiskWriter::open_file(const std::string &dest, const EntryMeta &meta) {
     fd = ::openat(parent, name, kFlags, meta.mode & 0777);
   }
   if (fd < 0) throw_errno("cannot create " + dest);
-  file_.reset(fd);
-  file_path_ = dest;
-  file_meta_ = meta;
-  file_pos_ = 0;
-}
-
-void DiskWriter::write_file(const void *data, size_t size, int64_t offset) {
-  const auto *p = static_cast<const char *>(data);
-  while (size > 0) {
-    const ssize_t n = ::pwrite(file_.get(), p, size, offset);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("cannot write " + file_path_);
-    }
-    p += n;
-    size -= static_cast<size_t>(n);
-    offset += n;
-  }
-  file_pos_ = std::max(file_pos_, offset);
-}
-
-void DiskWriter::close_file(int64_t size) {
-  const int fd = file_.get();
-  if (file_pos_ < size && ::ftruncate(fd, size) != 0) throw_errno("cannot size " + file_path_); // trailing hole
-  set_owner(fd, nullptr, file_meta_, file_path_);
-  mode_t mode = file_meta_.mode & 07777;
-  if (!is_root_ && (file_meta_.uid != euid_ || file_meta_.gid != egid_)) mode &= ~mode_t{06000}; // not our set-id
-  if (needs_chmod(mode) && ::fchmod(fd, mode) != 0) throw_errno("cannot set the mode of " + file_path_);
-  const auto times = times_of(file_meta_);
-  if (::futimens(fd, times.data()) != 0) throw_errno("cannot set the times of " + file_path_);
-  if (::close(file_.release()) != 0) throw_errno("cannot write " + file_path_);
+  return {UniqueFd(fd), dest, meta, identity_};
 }
 
 bool DiskWriter::make_directory(const std::string &dest, const EntryMeta &meta) {
@@ -197,9 +199,9 @@ bool DiskWriter::make_directory(const std::string &dest, const EntryMeta &meta) 
       created = true;
     }
   }
-  set_owner(parent, name, meta, dest);
+  set_owner(identity_, parent, name, meta, dest);
   auto &fixup = fixups_[dest];
-  if (!created || needs_chmod(create_mode) || create_mode != mode) fixup.mode = mode;
+  if (!created || identity_.needs_chmod(create_mode) || create_mode != mode) fixup.mode = mode;
   fixup.mtime = meta.mtime;
   return true;
 }
@@ -212,7 +214,7 @@ void DiskWriter::make_symlink(const std::string &dest, const char *target, const
     remove_in_the_way(parent, dest);
     if (::symlinkat(target, parent, name) != 0) throw_errno("cannot create symlink " + dest);
   }
-  set_owner(parent, name, meta, dest);
+  set_owner(identity_, parent, name, meta, dest);
   const auto times = times_of(meta);
   if (::utimensat(parent, name, times.data(), AT_SYMLINK_NOFOLLOW) != 0)
     log::debug("cannot set the times of symlink {}: {}", dest, std::strerror(errno));
@@ -230,7 +232,6 @@ void DiskWriter::make_hardlink(const std::string &dest, const std::string &exist
 }
 
 void DiskWriter::finish() {
-  file_.reset();
   forget_last_parent();
   dir_fds_.clear();
   // Reverse lexical order visits every directory before its parent.

@@ -32,6 +32,38 @@ struct EntryMeta {
   std::optional<timespec> atime; // unset: left as the creation time
 };
 
+// Who we are, for what we may and must set on what we create.
+struct Identity {
+  bool is_root;
+  uid_t euid;
+  gid_t egid;
+  mode_t umask;
+  static Identity of_this_process();
+  // Whether creating with `mode` leaves another one: the umask took bits away, or set-id and
+  // sticky bits, which creation never sets (and fchown clears).
+  bool needs_chmod(mode_t mode) const { return (mode & ~umask & 0777) != mode; }
+};
+
+// A regular file created by DiskWriter::open_file: its contents, then its size, owner, mode
+// and times. Needs nothing from the writer, so another thread may finish it.
+class FileOutput {
+public:
+  FileOutput() = default;
+  FileOutput(UniqueFd fd, std::string path, const EntryMeta &meta, const Identity &identity)
+      : fd_(std::move(fd)), path_(std::move(path)), meta_(meta), identity_(identity) {}
+
+  void write(const void *data, size_t size, int64_t offset); // any order, holes allowed
+  void close(int64_t size);
+  const std::string &path() const { return path_; }
+
+private:
+  UniqueFd fd_;
+  std::string path_;
+  EntryMeta meta_;
+  Identity identity_{};
+  int64_t end_ = 0; // past the last byte written
+};
+
 class DiskWriter {
 public:
   DiskWriter();
@@ -39,10 +71,7 @@ public:
   DiskWriter(const DiskWriter &) = delete;
   DiskWriter &operator=(const DiskWriter &) = delete;
 
-  // Regular file: open, then write its data in order (holes allowed), then close.
-  void open_file(const std::string &dest, const EntryMeta &meta);
-  void write_file(const void *data, size_t size, int64_t offset);
-  void close_file(int64_t size);
+  FileOutput open_file(const std::string &dest, const EntryMeta &meta);
 
   // False when an existing symlink to a directory was left in place: then `dest` is not a
   // directory of ours, and what goes below it needs the caller's symlink check.
@@ -66,15 +95,8 @@ private:
   void make_writable(const std::string &dir, int fd);
   void remove_in_the_way(int parent_fd, const std::string &dest);
   void forget_directories_under(const std::string &path);
-  void set_owner(int fd, const char *name, const EntryMeta &meta, const std::string &dest) const;
-  // Whether creating with `mode` leaves another one: the umask took bits away, or set-id and
-  // sticky bits, which creation never sets (and fchown clears).
-  bool needs_chmod(mode_t mode) const { return (mode & ~umask_ & 0777) != mode; }
 
-  const bool is_root_;
-  const uid_t euid_;
-  const gid_t egid_;
-  const mode_t umask_;
+  const Identity identity_;
   // Open directory descriptors by path; kept small (entries come grouped by directory).
   std::map<std::string, UniqueFd> dir_fds_;
   // Directories checked (non-root) for whether they are writable.
@@ -83,11 +105,6 @@ private:
   // Consecutive entries mostly share a directory: skip even the map lookup for them.
   std::string last_parent_;
   int last_parent_fd_ = -1;
-
-  UniqueFd file_;
-  std::string file_path_;
-  EntryMeta file_meta_;
-  int64_t file_pos_ = 0;
 };
 
 } // namespace cachekit::archive

@@ -1,7 +1,8 @@
 #pragma once
 // What the tar-reading thread hands to the disk-writing thread: operations in archive
-// order. File contents point into the decompressed chunks themselves, which the batch keeps
-// alive; only what libarchive had to copy is copied once more, into the batch's own buffer.
+// order. File contents point into the decompressed chunks themselves, which each operation
+// keeps alive (also past the batch, for a file finished on another thread); only what
+// libarchive had to copy is copied once more, into the batch's own buffer.
 #include "archive/disk_writer.hpp"
 
 #include <algorithm>
@@ -19,9 +20,10 @@ struct ExtractOp {
   std::string path;                // Directory, Symlink, Hardlink, FileBegin: destination (absolute, normal)
   std::string link;                // Symlink: target as archived; Hardlink: the existing file (absolute, normal)
   EntryMeta meta;                  // Directory, Symlink, FileBegin
-  int64_t offset = 0;              // FileData: where in the file; FileEnd: the file's size
-  const std::byte *data = nullptr; // FileData: its bytes (in `retained` or `copied`)
+  int64_t offset = 0;              // FileData: where in the file; FileBegin, FileEnd: the file's size
+  const std::byte *data = nullptr; // FileData: its bytes, in `chunk` or else in the batch's `copied`
   size_t data_size = 0;
+  std::shared_ptr<const void> chunk; // FileData: the decompressed chunk `data` points into, if any
 };
 
 struct ExtractBatch {
@@ -29,8 +31,7 @@ struct ExtractBatch {
   static constexpr size_t kMaxOps = 1024;
 
   std::vector<ExtractOp> ops;
-  std::vector<std::shared_ptr<const void>> retained; // chunks that FileData ops point into
-  size_t retained_bytes = 0;
+  size_t retained_bytes = 0;     // FileData bytes in chunks
   std::vector<std::byte> copied; // never grows past kDataCapacity: pointers into it stay valid
 
   ExtractBatch() {
@@ -42,7 +43,6 @@ struct ExtractBatch {
   bool full() const { return ops.size() >= kMaxOps || data_bytes() >= kDataCapacity; }
   void clear() {
     ops.clear();
-    retained.clear();
     retained_bytes = 0;
     copied.clear();
   }

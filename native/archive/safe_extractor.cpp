@@ -1,5 +1,6 @@
 #include "archive/safe_extractor.hpp"
 
+#include "archive/background_file_writer.hpp"
 #include "archive/disk_writer.hpp"
 #include "archive/extract_batch.hpp"
 #include "archive/tar_member_reader.hpp"
@@ -23,6 +24,10 @@ namespace {
 
 // Batches in flight between the reading and the writing thread (each up to 4 MiB of data).
 constexpr size_t kBatches = 4;
+
+// Files at least this large are written and finished on the background writer's thread.
+// Smaller ones stay here: handing them over would cost more than writing them.
+constexpr int64_t kBackgroundFileBytes = int64_t{128} << 10;
 
 // Applies extract operations to disk, in order, after checking that no directory on the way
 // is a symlink leading outside the cache paths.
@@ -52,21 +57,32 @@ public:
         break;
       case ExtractOp::Kind::FileBegin:
         check_ancestors(op.path);
-        writer_.open_file(op.path, op.meta);
+        file_ = writer_.open_file(op.path, op.meta);
+        file_in_background_ = op.offset >= kBackgroundFileBytes;
+        if (file_in_background_) background_.begin(std::move(file_));
         break;
       case ExtractOp::Kind::FileData:
-        writer_.write_file(op.data, op.data_size, op.offset);
+        if (file_in_background_)
+          background_.write(op.data, op.data_size, op.offset, op.chunk);
+        else
+          file_.write(op.data, op.data_size, op.offset);
         stats.data_bytes += op.data_size;
         break;
       case ExtractOp::Kind::FileEnd:
-        writer_.close_file(op.offset);
+        if (file_in_background_)
+          background_.end(op.offset);
+        else
+          file_.close(op.offset);
         ++stats.files;
         break;
       }
     }
   }
 
-  void finish() { writer_.finish(); }
+  void finish() {
+    background_.finish(); // before directories get their final (maybe read-only) modes
+    writer_.finish();
+  }
 
 private:
   // Every existing directory between the cache root and `dest` must be a real directory,
@@ -109,6 +125,9 @@ private:
 
   const PathRules &rules_;
   DiskWriter writer_;
+  BackgroundFileWriter background_;
+  FileOutput file_; // the file being written here
+  bool file_in_background_ = false;
   struct StringHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }

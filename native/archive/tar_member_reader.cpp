@@ -113,6 +113,7 @@ void TarMemberReader::add_member(ExtractBatch &batch, archive_entry *entry) {
     op.kind = ExtractOp::Kind::FileBegin;
     in_file_ = true;
     file_size_ = archive_entry_size(entry);
+    op.offset = file_size_;
   } else {
     log::warning("skipping archive member '{}': unsupported file type", name);
     return;
@@ -152,7 +153,7 @@ bool TarMemberReader::copy_file_data(ExtractBatch &batch) {
     if (source_.owner && pending_ >= block_begin && pending_ + n <= block_begin + source_.block.size()) {
       // In a chunk the source lets us keep: hand the bytes on where they are.
       data.data = pending_;
-      if (batch.retained.empty() || batch.retained.back() != source_.owner) batch.retained.push_back(source_.owner);
+      data.chunk = source_.owner;
       batch.retained_bytes += n;
     } else {
       n = std::min(n, batch.copy_room());

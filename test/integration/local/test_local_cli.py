@@ -35,6 +35,7 @@ def realistic_tree(root):
     os.symlink("sub/deeper", root / "link-to-dir")
     os.link(root / "a.txt", root / "hardlink-to-a")
     write(root / "ro-dir/inside.txt", "x", 0o444)
+    write(root / "ro-dir/big-read-only.bin", os.urandom(600_000), 0o444)  # large: finished on another thread
     os.chmod(root / "ro-dir", 0o555)
     for i in range(200):
         write(root / f"many/{i:03d}.txt", f"file {i}\n" * (i + 1))
@@ -50,6 +51,8 @@ def go_module_tree(root, version_suffix=""):
             write(mod / f"pkg{f}/file.go", f"package pkg{f} // {m}{version_suffix}\n", 0o444)
         write(mod / "go.mod", f"module example.com/mod{m}\n", 0o444)
     write(root / "cache/download/example.com/mod0/@v/list", "v1.0.0\n", 0o444)
+    zip_bytes = (f"zip of mod0{version_suffix}\n" * 40_000).encode()  # ~600 kB, as Go keeps them: 0444
+    write(root / "cache/download/example.com/mod0/@v/v1.0.0.zip", zip_bytes, 0o444)
     for dirpath, dirnames, _ in os.walk(root, topdown=False):
         for d in dirnames:
             os.chmod(os.path.join(dirpath, d), 0o555)
@@ -256,7 +259,9 @@ class Ownership(CachekitTestCase):
 
     MEMBERS = [({"name": "data", "type": tarfile.DIRTYPE, "mode": 0o755, "uid": 4242, "gid": 4343}, None),
                ({"name": "data/suid", "mode": 0o4755, "uid": 4242, "gid": 4343}, b"#!/bin/sh\n"),
-               ({"name": "data/mine", "mode": 0o640, "uid": 0, "gid": 0}, b"root's")]
+               ({"name": "data/mine", "mode": 0o640, "uid": 0, "gid": 0}, b"root's"),
+               # large files are finished on another thread: the same rules apply there
+               ({"name": "data/big-sgid", "mode": 0o2750, "uid": 4242, "gid": 4343}, b"\x7fELF" * 100_000)]
 
     def test_root_restores_archived_owners_and_set_id_bits(self):
         plant_entry(self.store, tar_zst([(dict(i), d) for i, d in self.MEMBERS]), "own", cache_version(["data"]))
@@ -266,6 +271,8 @@ class Ownership(CachekitTestCase):
         self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o7777), (4242, 4343, 0o4755))
         st = os.lstat(self.ws / "data/mine")
         self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o7777), (0, 0, 0o640))
+        st = os.lstat(self.ws / "data/big-sgid")
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o7777, st.st_size), (4242, 4343, 0o2750, 400_000))
         self.assertEqual(os.lstat(self.ws / "data").st_uid, 4242)
 
     def test_non_root_owns_what_it_restores_without_foreign_set_id_bits(self):
@@ -276,6 +283,8 @@ class Ownership(CachekitTestCase):
         self.assertEqual(r.outputs["cache-hit"], "true", r)
         st = os.lstat(self.ws / "data/suid")
         self.assertEqual((st.st_uid, st.st_mode & 0o7777), (int(NOBODY), 0o755))  # not our set-uid to keep
+        st = os.lstat(self.ws / "data/big-sgid")
+        self.assertEqual((st.st_uid, st.st_mode & 0o7777), (int(NOBODY), 0o750))
 
 
 def tar_zst(members):
@@ -388,6 +397,37 @@ class UnsafeArchives(CachekitTestCase):
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(outside.read_text(), "outside content")
         self.assertEqual((self.ws / "data/f").read_bytes(), b"from the cache")
+
+
+class LargeFiles(CachekitTestCase):
+    """Large files are written and closed on a thread of their own while the next entries
+    are created; the archive's order must still decide, and its failures must still count."""
+
+    def test_a_later_member_of_the_same_name_wins(self):
+        first, second = b"first " * 100_000, b"second" * 90_000
+        members = [({"name": "data/big", "mtime": 1_600_000_000}, first),
+                   ({"name": "data/small"}, b"between"),
+                   ({"name": "data/big", "mode": 0o600, "mtime": 1_700_000_000}, second)]
+        plant_entry(self.store, tar_zst(members), "twice", cache_version(["data"]))
+        r = self.restore("twice", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "true", r)
+        self.assertEqual((self.ws / "data/big").read_bytes(), second)
+        st = os.stat(self.ws / "data/big")
+        self.assertEqual((st.st_mode & 0o777, st.st_mtime), (0o600, 1_700_000_000))
+
+    def test_a_write_failing_on_the_writer_thread_fails_the_restore(self):
+        write(self.ws / "data/small.txt", "small\n")
+        write(self.ws / "data/big.bin", os.urandom(3 << 20))
+        self.save("k", check=0)
+        target = self.tmp / "small-fs"
+        target.mkdir()
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(target)]).returncode != 0:
+            self.skipTest("cannot mount a small tmpfs (needs root)")
+        self.addCleanup(subprocess.run, ["umount", str(target)])
+        r = self.run_ck("restore", "--path", "data", "--key", "k", "--workspace", str(target))
+        self.assertNotEqual(r.outputs.get("cache-hit"), "true", r)
+        self.assertNotEqual(r.rc, 0, r)
+        self.assertIn("No space left on device", r.stderr)
 
 
 class Integrity(CachekitTestCase):
