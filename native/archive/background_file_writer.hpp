@@ -21,7 +21,7 @@ namespace cachekit::archive {
 class BackgroundFileWriter {
 public:
   // At most `max_queued` pieces (each up to one decompressed chunk) wait at a time.
-  explicit BackgroundFileWriter(size_t max_queued = 16);
+  explicit BackgroundFileWriter(size_t max_queued = 4);
   // Stops the thread; files not finished by then are closed as they are.
   ~BackgroundFileWriter();
   BackgroundFileWriter(const BackgroundFileWriter &) = delete;
