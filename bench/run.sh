@@ -34,6 +34,11 @@
 #                  default): sync + drop the page cache before every disk restore, then
 #                  re-read the archive/store; settle: wait --settle S (default 60) after
 #                  our own last mass delete
+#   --prefault-mib N
+#                  before every timed command (both contenders), touch and free N MiB of
+#                  memory (default 2048; 0 = off; smoke: off). This VM hands freed memory
+#                  back to the host (virtio-balloon free page reporting); touching it again
+#                  is slow and erratic, and a just-freed pool is reused first
 #   --smoke        tiny synthetic datasets (make-datasets.sh --small), 1 run, disk and s3
 #                  variants (s3 skipped with a note when radosgw is not installed), in a
 #                  temporary --work; fails if cachekit errors or a restored tree differs
@@ -66,9 +71,9 @@ while [ $# -gt 0 ]; do
     --data=*) DATA=${1#*=} ;;
     --work) WORK=$2; shift ;;
     --work=*) WORK=${1#*=} ;;
-    --datasets|--runs|--variants|--settle|--warmup|--tmpfs-size|--disk-restore-prep|--s3-client) ARGS+=("$1" "$2"); shift ;;
+    --datasets|--runs|--variants|--settle|--warmup|--tmpfs-size|--prefault-mib|--disk-restore-prep|--s3-client) ARGS+=("$1" "$2"); shift ;;
     --s3-args) ARGS+=("--s3-args=$2"); shift ;;   # one word: its value starts with "--"
-    --datasets=*|--runs=*|--variants=*|--settle=*|--warmup=*|--tmpfs-size=*|--disk-restore-prep=*|--s3-client=*|--s3-args=*|--no-verify|--strict-targets) ARGS+=("$1") ;;
+    --datasets=*|--runs=*|--variants=*|--settle=*|--warmup=*|--tmpfs-size=*|--prefault-mib=*|--disk-restore-prep=*|--s3-client=*|--s3-args=*|--no-verify|--strict-targets) ARGS+=("$1") ;;
     -h|--help) awk 'NR > 1 && /^set -euo/ { exit } NR > 1' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
