@@ -54,7 +54,6 @@ public:
 
   void write(const void *data, size_t size, int64_t offset); // any order, holes allowed
   void close(int64_t size);
-  const std::string &path() const { return path_; }
 
 private:
   UniqueFd fd_;
