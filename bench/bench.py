@@ -1193,6 +1193,8 @@ def main():
     NICE = int(os.environ.get("CACHEKIT_BENCH_NICE", "-10")) if os.geteuid() == 0 and not a.smoke else 0
     if a.prefault_mib is None:
         a.prefault_mib = 0 if a.smoke else 2048
+    if a.prefault_mib < 0:
+        ap.error("--prefault-mib: expected a size in MiB >= 0 (0 = off), got %d" % a.prefault_mib)
     if a.disk_restore_prep is None:
         a.disk_restore_prep = "drop" if os.geteuid() == 0 else "settle"
     if a.disk_restore_prep == "drop" and os.geteuid() != 0:
@@ -1200,7 +1202,7 @@ def main():
     a.data, a.work, a.bin = os.path.abspath(a.data), os.path.abspath(a.work), os.path.abspath(a.bin)
     for v in a.variants:
         if v not in ("tmpfs", "disk", "cold", "s3"):
-            sys.exit("unknown variant %r (want tmpfs disk cold s3)" % v)
+            ap.error("--variants: unknown variant %r (want tmpfs disk cold s3)" % v)
     if not os.access(a.bin, os.X_OK):
         sys.exit("cachekit binary not found or not executable: %s (build it, or set CACHEKIT_BIN)" % a.bin)
     for tool in ("tar", "zstd"):
