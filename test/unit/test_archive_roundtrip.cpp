@@ -4,6 +4,7 @@
 #include "archive/zstd_framing.hpp"
 #include "archive/zstd_parallel.hpp"
 #include "archive/zstd_stream.hpp"
+#include "temp_dir.hpp"
 #include "util/error.hpp"
 
 #include <catch2/catch.hpp>
@@ -32,17 +33,6 @@ struct MemorySource : ByteSource {
     std::memcpy(out.data(), data.data() + pos, n);
     pos += n;
     return n;
-  }
-};
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/cachekit-unit-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
   }
 };
 void write_file(const fs::path &p, const std::string &content) {
@@ -120,7 +110,7 @@ TEST_CASE("zstd: an empty stream is still one valid frame") {
 }
 
 TEST_CASE("tar writer and safe extractor round trip a tree with links and modes") {
-  TempDir ws;
+  test::TempDir ws;
   write_file(ws.path / "data/a.txt", "alpha");
   write_file(ws.path / "data/sub/b.bin", std::string(300000, 'b'));
   fs::create_directory(ws.path / "data/empty");
@@ -136,7 +126,7 @@ TEST_CASE("tar writer and safe extractor round trip a tree with links and modes"
   CHECK(stats.hardlinks == 1);
   CHECK(stats.symlinks == 1);
 
-  TempDir out;
+  test::TempDir out;
   archive::PathRules rules(out.path, {out.path / "data"});
   MemorySource src(tar.data);
   const auto x = archive::extract_tar(src, rules);
@@ -152,12 +142,12 @@ TEST_CASE("tar writer and safe extractor round trip a tree with links and modes"
 }
 
 TEST_CASE("extraction refuses members outside the roots before writing them") {
-  TempDir ws;
+  test::TempDir ws;
   write_file(ws.path / "data/a.txt", "alpha");
   const auto entries = archive::plan_entries(ws.path, {ws.path / "data"});
   MemorySink tar;
   archive::write_tar(entries, tar);
-  TempDir out;
+  test::TempDir out;
   archive::PathRules rules(out.path, {out.path / "elsewhere"});
   MemorySource src(tar.data);
   CHECK_THROWS_AS(archive::extract_tar(src, rules), UnsafeArchiveError);
@@ -167,20 +157,20 @@ TEST_CASE("extraction refuses members outside the roots before writing them") {
 TEST_CASE("garbage is not a tar stream") {
   std::vector<std::byte> junk(4096, std::byte{0x42});
   MemorySource src(junk);
-  TempDir out;
+  test::TempDir out;
   archive::PathRules rules(out.path, {out.path});
   CHECK_THROWS_AS(archive::extract_tar(src, rules), IntegrityError);
 }
 
 TEST_CASE("extraction replaces what is in the way, but never a directory with content") {
-  TempDir ws;
+  test::TempDir ws;
   write_file(ws.path / "data/was_file/inner.txt", "inner");
   write_file(ws.path / "data/was_dir", "now a file");
   const auto entries = archive::plan_entries(ws.path, {ws.path / "data"});
   MemorySink tar;
   archive::write_tar(entries, tar);
 
-  TempDir out;
+  test::TempDir out;
   write_file(out.path / "data/was_file", "old file where the archive has a directory");
   fs::create_directories(out.path / "data/was_dir"); // empty directory where it has a file
   archive::PathRules rules(out.path, {out.path / "data"});
@@ -189,7 +179,7 @@ TEST_CASE("extraction replaces what is in the way, but never a directory with co
   CHECK(read(out.path / "data/was_file/inner.txt") == "inner");
   CHECK(read(out.path / "data/was_dir") == "now a file");
 
-  TempDir busy;
+  test::TempDir busy;
   write_file(busy.path / "data/was_dir/keep.txt", "not ours to delete");
   archive::PathRules busy_rules(busy.path, {busy.path / "data"});
   MemorySource again(tar.data);

@@ -3,6 +3,7 @@
 // reach the extracting thread.
 #include "archive/background_file_writer.hpp"
 #include "archive/disk_writer.hpp"
+#include "temp_dir.hpp"
 #include "util/error.hpp"
 
 #include <catch2/catch.hpp>
@@ -15,17 +16,6 @@
 using namespace cachekit;
 
 namespace {
-struct ScratchDir {
-  fs::path path;
-  ScratchDir() {
-    char tmpl[] = "/tmp/cachekit-bgw-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 std::vector<std::byte> bytes_of(size_t size, char seed) {
   std::vector<std::byte> v(size);
@@ -44,7 +34,7 @@ std::vector<std::byte> read_all(const fs::path &p) {
 } // namespace
 
 TEST_CASE("background writer: copied pieces, kept chunks, a trailing hole, mode and times") {
-  ScratchDir dir;
+  test::TempDir dir;
   const auto dest = (dir.path / "big.bin").string();
   archive::EntryMeta meta;
   meta.mode = 0640;
@@ -85,7 +75,7 @@ TEST_CASE("background writer: copied pieces, kept chunks, a trailing hole, mode 
 }
 
 TEST_CASE("background writer: a failure on its thread reaches the caller, naming the file") {
-  ScratchDir dir;
+  test::TempDir dir;
   const auto path = dir.path / "read-only-descriptor";
   std::ofstream(path) << "x";
   // A descriptor that cannot be written: pwrite fails on the writer's thread.
@@ -105,7 +95,7 @@ TEST_CASE("background writer: a failure on its thread reaches the caller, naming
 }
 
 TEST_CASE("background writer: dropped without finish() (extraction failed elsewhere), it stops") {
-  ScratchDir dir;
+  test::TempDir dir;
   archive::DiskWriter disk;
   const auto data = bytes_of(1 << 20, 'q');
   {

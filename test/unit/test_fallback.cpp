@@ -2,6 +2,7 @@
 // that fails in a chosen way, and a local directory playing the GitHub cache.
 #include "engine/fallback.hpp"
 #include "storage/local_backend.hpp"
+#include "temp_dir.hpp"
 #include "util/error.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,18 +13,6 @@ using namespace cachekit;
 using namespace cachekit::engine;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/cachekit-fallback-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 enum class Failure { Service, Configuration, Miss };
 
@@ -59,7 +48,7 @@ struct BrokenPrimary : storage::Backend {
 };
 
 struct Fixture {
-  TempDir tmp;
+  test::TempDir tmp;
   fs::path workspace = tmp.path / "ws";
   fs::path github_dir = tmp.path / "github";
   int github_made = 0;
