@@ -1,5 +1,7 @@
 #include "http/client.hpp"
 
+#include "http/curl_library.hpp"
+
 #include "util/log.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -7,7 +9,6 @@
 #include <algorithm>
 #include <csignal>
 #include <cstring>
-#include <curl/curl.h>
 #include <fmt/format.h>
 #include <mutex>
 #include <thread>
@@ -19,19 +20,19 @@ constexpr char kUnsignedPayload[] = "UNSIGNED-PAYLOAD";
 constexpr size_t kMaxCollectedBody = 256u << 20; // a listing page is ~300 KiB; anything near this is wrong
 
 struct EasyDeleter {
-  void operator()(CURL *h) const { curl_easy_cleanup(h); }
+  void operator()(CURL *h) const { curl().easy_cleanup(h); }
 };
 using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
 
 struct SlistDeleter {
-  void operator()(curl_slist *l) const { curl_slist_free_all(l); }
+  void operator()(curl_slist *l) const { curl().slist_free_all(l); }
 };
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 
 void global_init() {
   static std::once_flag once;
   std::call_once(once, [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw OperationError("libcurl failed to initialise");
+    if (curl().global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw OperationError("libcurl failed to initialise");
     // With CURLOPT_NOSIGNAL (needed with threads) libcurl no longer ignores SIGPIPE itself; a
     // server resetting a TLS connection mid-write must fail that request, not kill the process.
     std::signal(SIGPIPE, SIG_IGN);
@@ -87,7 +88,7 @@ size_t on_write(char *data, size_t size, size_t count, void *user) {
   auto *t = static_cast<Transfer *>(user);
   const size_t n = size * count;
   long status = 0;
-  curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
+  curl().easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
   if (status >= 200 && status < 300 && t->request.on_body) {
     try {
       if (t->request.on_headers && !t->headers_reported) {
@@ -146,9 +147,9 @@ TransportError classify(CURLcode rc) {
 }
 
 template <typename T> void setopt(CURL *h, CURLoption option, T value) {
-  if (const auto rc = curl_easy_setopt(h, option, value); rc != CURLE_OK)
+  if (const auto rc = curl().easy_setopt(h, option, value); rc != CURLE_OK)
     throw OperationError(
-        fmt::format("libcurl option {} rejected: {}", static_cast<int>(option), curl_easy_strerror(rc)));
+        fmt::format("libcurl option {} rejected: {}", static_cast<int>(option), curl().easy_strerror(rc)));
 }
 
 void sleep_unless_cancelled(std::chrono::milliseconds delay, const std::atomic<bool> *cancel) {
@@ -179,11 +180,11 @@ struct Client::Pool {
       if (!idle.empty()) {
         auto h = std::move(idle.back());
         idle.pop_back();
-        curl_easy_reset(h.get()); // keeps the connection cache
+        curl().easy_reset(h.get()); // keeps the connection cache
         return h;
       }
     }
-    EasyHandle h(curl_easy_init());
+    EasyHandle h(curl().easy_init());
     if (!h) throw OperationError("libcurl: cannot create a handle");
     return h;
   }
@@ -260,20 +261,20 @@ Response Client::perform(const Request &request) {
   }
   Slist headers;
   for (const auto &line : header_lines) {
-    curl_slist *next = curl_slist_append(headers.get(), line.c_str());
+    curl_slist *next = curl().slist_append(headers.get(), line.c_str());
     if (!next) throw OperationError("libcurl: out of memory");
     if (!headers) headers.reset(next);
   }
   if (headers) setopt(h, CURLOPT_HTTPHEADER, headers.get());
   Slist connect_to;
   for (const auto &entry : options_.connect_to) {
-    curl_slist *next = curl_slist_append(connect_to.get(), entry.c_str());
+    curl_slist *next = curl().slist_append(connect_to.get(), entry.c_str());
     if (!next) throw OperationError("libcurl: out of memory");
     if (!connect_to) connect_to.reset(next);
   }
   if (connect_to) setopt(h, CURLOPT_CONNECT_TO, connect_to.get());
 
-  const CURLcode rc = curl_easy_perform(h);
+  const CURLcode rc = curl().easy_perform(h);
   if (t.callback_error) std::rethrow_exception(t.callback_error); // handle is dropped: its state is unknown
   if (t.stalled) {
     throw TransportFailure(TransportError::Stalled,
@@ -281,10 +282,10 @@ Response Client::perform(const Request &request) {
                                        std::chrono::duration_cast<std::chrono::seconds>(t.stall_timeout).count()));
   }
   if (rc != CURLE_OK) {
-    const std::string message = error_buffer[0] ? error_buffer : curl_easy_strerror(rc);
+    const std::string message = error_buffer[0] ? error_buffer : curl().easy_strerror(rc);
     throw TransportFailure(classify(rc), message);
   }
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &t.response.status);
+  curl().easy_getinfo(h, CURLINFO_RESPONSE_CODE, &t.response.status);
   pool_->release(std::move(handle));
   return std::move(t.response);
 }
