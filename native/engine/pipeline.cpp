@@ -1,5 +1,6 @@
 #include "engine/pipeline.hpp"
 
+#include "archive/zstd_framing.hpp"
 #include "archive/zstd_parallel.hpp"
 #include "util/byte_queue.hpp"
 #include "util/error.hpp"
@@ -19,6 +20,9 @@ constexpr size_t kQueueChunks = 16; // 16 MiB in flight per queue
 // Restore: 4 MiB per queue keeps every stage busy (stages hand over 1 MiB chunks); more only
 // added memory to first-touch (measured: 2-4% more CPU at 16).
 constexpr size_t kRestoreQueueChunks = 4;
+// Frame buffers kept for reuse (8 MiB each): the one being decoded, the ones the extractor
+// and the background writer still read, and slack; more are allocated when needed.
+constexpr size_t kMaxKeptFrames = 8;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -71,11 +75,13 @@ RestoreResult run_restore_pipeline(ByteSource &source, const std::string &expect
                                    const archive::PathRules &rules) {
   const auto start = std::chrono::steady_clock::now();
   RestoreResult result;
-  ChunkQueue compressed(kRestoreQueueChunks);
-  ChunkQueue tar_bytes(kRestoreQueueChunks);
-  // Buffers go round: download -> decompress -> back; decompress -> extract -> back.
+  // Buffers go round: download -> decompress -> back; decompress -> extract -> back. The
+  // pools come first: queued slices give their chunks back when the queues go.
   ChunkPool compressed_pool(kChunkSize);
   ChunkPool tar_pool(kChunkSize);
+  ChunkPool frame_pool(archive::zstd_framing::kFrameInput, kMaxKeptFrames);
+  ChunkQueue compressed(kRestoreQueueChunks);
+  SliceQueue tar_bytes(kRestoreQueueChunks);
   Progress progress("download", expected_size);
 
   auto fail_all = [&](const std::exception_ptr &e) {
@@ -120,15 +126,10 @@ RestoreResult run_restore_pipeline(ByteSource &source, const std::string &expect
   std::jthread decompress([&] {
     try {
       QueueSource in(compressed, &compressed_pool);
-      archive::ZstdDecompressSource zstd(static_cast<BlockSource &>(in));
+      archive::ZstdSliceDecoder zstd(static_cast<BlockSource &>(in), frame_pool, tar_pool);
       if (!expected_sha256.empty()) zstd.skip_frame_checksums();
-      for (;;) {
-        Chunk chunk = tar_pool.take();
-        const size_t n = zstd.read(chunk);
-        if (n == 0) break;
-        chunk.resize(n);
-        tar_bytes.push(std::move(chunk));
-      }
+      while (auto slice = zstd.next())
+        tar_bytes.push(std::move(*slice));
       tar_bytes.close();
     } catch (...) {
       fail_all(std::current_exception());
@@ -136,7 +137,7 @@ RestoreResult run_restore_pipeline(ByteSource &source, const std::string &expect
   });
 
   try {
-    QueueSource in(tar_bytes, &tar_pool);
+    SliceSource in(tar_bytes);
     result.extracted = archive::extract_tar(static_cast<BlockSource &>(in), rules);
     // Drain what follows the end-of-archive marker, so the checksum covers every byte.
     while (!in.next_block().empty()) {

@@ -46,6 +46,21 @@ void ChunkPool::give_back(Chunk chunk) {
   if (free_.size() < max_kept_) free_.push_back(std::move(chunk));
 }
 
+std::span<const std::byte> SliceSource::next_block() {
+  current_ = Slice(); // lets go of the previous chunk unless a consumer still holds it
+  while (!eof_) {
+    auto next = queue_.pop();
+    if (!next) {
+      eof_ = true;
+      break;
+    }
+    if (next->size == 0) continue;
+    current_ = std::move(*next);
+    return current_.bytes();
+  }
+  return {};
+}
+
 bool QueueSource::advance() {
   current_.reset(); // back to the pool unless a consumer still holds it
   offset_ = 0;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <span>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -52,6 +53,7 @@ public:
   // A chunk of size chunk_size (contents unspecified).
   Chunk take();
   void give_back(Chunk chunk);
+  size_t chunk_size() const { return chunk_size_; }
 
 private:
   std::mutex mutex_;
@@ -70,10 +72,38 @@ public:
   ChunkLease(const ChunkLease &) = delete;
   ChunkLease &operator=(const ChunkLease &) = delete;
   const Chunk &chunk() const { return chunk_; }
+  // For a producer still filling the chunk while slices of the filled part are being read
+  // (never resized through this, so those slices stay valid).
+  std::byte *writable_data() { return chunk_.data(); }
 
 private:
   Chunk chunk_;
   ChunkPool *pool_;
+};
+
+// A piece of a pooled chunk. The chunk goes back to its pool when the last slice of it (and
+// whatever a consumer retained) is gone, so a producer can hand a buffer on piece by piece
+// while it is still filling the rest of it.
+struct Slice {
+  std::shared_ptr<ChunkLease> chunk;
+  size_t offset = 0;
+  size_t size = 0;
+  std::span<const std::byte> bytes() const { return std::span<const std::byte>(chunk->chunk()).subspan(offset, size); }
+};
+
+using SliceQueue = BoundedQueue<Slice>;
+
+// Reads a slice queue block by block, in place; a retained block keeps its whole chunk.
+class SliceSource : public BlockSource {
+public:
+  explicit SliceSource(SliceQueue &queue) : queue_(queue) {}
+  std::span<const std::byte> next_block() override;
+  std::shared_ptr<const void> retain_block() override { return current_.chunk; }
+
+private:
+  SliceQueue &queue_;
+  Slice current_;
+  bool eof_ = false;
 };
 
 // Reads a queue as a continuous byte stream, or block by block without copying; blocks can
