@@ -348,6 +348,23 @@ def warm(paths):
                     pass
 
 
+def program_files(programs):
+    """The executables and every shared library they load (per ldd), as real paths."""
+    files = set()
+    for prog in programs:
+        path = shutil.which(prog) or (prog if os.path.exists(prog) else None)
+        if not path:
+            continue
+        files.add(os.path.realpath(path))
+        out = subprocess.run(["ldd", path], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            parts = line.split("=>")
+            cand = (parts[1] if len(parts) > 1 else parts[0]).split()
+            if cand and cand[0].startswith("/") and os.path.exists(cand[0]):
+                files.add(os.path.realpath(cand[0]))
+    return sorted(files)
+
+
 def du_bytes(p):
     tot = 0
     for dp, dns, fns in os.walk(p):
@@ -581,6 +598,9 @@ class Bench:
         self.s3_client = None      # "aws" or "curl" (the baseline's transfer tool)
         self.aws = None
         self.s3_warm_files = []
+        # Both contenders' programs and libraries, re-read after a disk restore's cache drop.
+        self.programs = program_files([self.bin, "bash", "zstd", "tar"] + ([GNU_TIME] if GNU_TIME else []))
+        self.startup = None        # cold start-up of each contender (disk variant, informational)
 
     # -- tmpfs -------------------------------------------------------------
     def setup_tmpfs(self):
@@ -713,10 +733,14 @@ class Bench:
                 # inode-table block is dirty) when allocating, but only while that block is in the
                 # buffer cache (fs/ext4/ialloc.c recently_deleted()). Dropping the caches before
                 # every restore gives both contenders the same state, whatever was deleted
-                # before (by us or by anything else on this disk); the inputs are re-read after.
+                # before (by us or by anything else on this disk); the inputs are re-read after,
+                # and so are both contenders' programs and shared libraries: this variant compares
+                # file creation, as the tmpfs one compares the pipelines, both with programs in
+                # the page cache. What loading them from disk costs is measured on its own
+                # (startup(): cachekit loads 19 files, the tar|zstd pipeline 12).
                 def pre():
                     drop_caches()
-                    warm([arch, store])
+                    warm([arch, store] + self.programs)
             else:
                 wait = self.a.settle - (time.time() - self.last_delete)
                 if wait > 0:
@@ -1035,6 +1059,44 @@ class Bench:
         return rdir
 
     # -- one dataset ---------------------------------------------------------
+    def measure_startup(self):
+        """Informational: a one-file restore from a cold page cache (programs and libraries
+        not cached either), cachekit vs zstd -d | tar -x, medians of --runs. Mostly the dynamic
+        loader reading each program's shared libraries; the disk restore rows leave this out."""
+        root = os.path.join(self.work, "startup")
+        rmtree(root)
+        src = os.path.join(root, "ws", "data")
+        os.makedirs(src)
+        with open(os.path.join(src, "f"), "wb") as f:
+            f.write(b"x" * 1000)
+        ws, store, arch, state = os.path.join(root, "ws"), os.path.join(root, "store"), os.path.join(root, "a.tzst"), \
+            os.path.join(root, "state")
+        base_save, ck_save = self.save_cmds(ws, "data", arch, store, "startup", state)
+        for argv in (base_save, ck_save):
+            if subprocess.run(argv, env=ENV, capture_output=True).returncode != 0:
+                self.notes.append("start-up measurement skipped: the one-file save failed")
+                return
+        times = {"baseline": [], "cachekit": []}
+        for i in range(self.a.runs):
+            dest = {c: os.path.join(root, "r-%s-%d" % (c, i)) for c in times}
+            for d in dest.values():
+                os.makedirs(d)
+            base, ck = self.restore_cmds(dest["baseline"], dest["cachekit"], "data", arch, store, "startup", state)
+            for c, argv in (("baseline", base), ("cachekit", ck)):
+                drop_caches()
+                warm([arch, store])
+                r = measure(argv, os.path.join(self.logdir, "startup.%s.%d" % (c, i)))
+                if r["rc"] != 0:
+                    self.notes.append("start-up measurement: %s exited %d" % (c, r["rc"]))
+                    return
+                times[c].append(r["wall"])
+        self.startup = {c: statistics.median(v) for c, v in times.items()}
+        self.startup["files"] = {"cachekit": len(program_files([self.bin])),
+                                 "baseline": len(program_files(["bash", "zstd", "tar"]))}
+        log("\n== start-up from a cold page cache (one-file restore): baseline %.0f ms, cachekit %.0f ms"
+            % (self.startup["baseline"] * 1000, self.startup["cachekit"] * 1000))
+        rmtree(root)
+
     def dataset(self, ds):
         src = os.path.join(self.a.data, ds)
         if not os.path.isdir(src):
@@ -1141,6 +1203,12 @@ class Bench:
             for r in sizes:
                 log("  %-8s %-6s %9.1f %9.1f" % (r["dataset"], r["variant"], r["baseline_bytes"] / 1e6,
                                                   r["cachekit_bytes"] / 1e6))
+        if self.startup:
+            log("\nstart-up from a cold page cache (one-file restore, programs not cached; informational):")
+            log("  baseline %.0f ms (bash, zstd, tar: %d files with their libraries), cachekit %.0f ms (%d files);"
+                % (self.startup["baseline"] * 1000, self.startup["files"]["baseline"], self.startup["cachekit"] * 1000,
+                   self.startup["files"]["cachekit"]))
+            log("  the disk restore rows re-read both contenders' programs after dropping the caches")
         npass = sum(r["status"] == "PASS" for r in self.results)
         if self.a.smoke:
             log("\nsmoke mode: tiny synthetic trees, targets not judged; checked: cachekit exit codes, "
@@ -1154,7 +1222,7 @@ class Bench:
         path = os.path.join(self.work, "results.json")
         with open(path, "w") as f:
             json.dump({"bin": self.bin, "args": vars(self.a), "rows": self.results, "raw": self.raw,
-                       "notes": self.notes, "failures": self.failures,
+                       "notes": self.notes, "failures": self.failures, "startup": self.startup,
                        "s3_baseline_client": getattr(self, "s3_client_desc", None)}, f, indent=1, default=str)
         log("results: %s   logs: %s" % (path, self.logdir))
 
@@ -1221,8 +1289,9 @@ def main():
     log("tar: %s; zstd: %s" % (subprocess.run(["tar", "--version"], capture_output=True, text=True).stdout.splitlines()[0],
                                subprocess.run(["zstd", "--version"], capture_output=True, text=True).stdout.strip()))
     log("peak RSS via %s" % ("GNU time" if GNU_TIME else "a python3 -I -S launcher (includes ~10 MiB launcher floor)"))
-    log("disk restores: %s" % ("page cache dropped and archives re-read before each command (s3: the archives stay "
-                                 "in the RGW's RAM; binaries and the RGW's code are re-read, each client run once)"
+    log("disk restores: %s" % ("page cache dropped, then archives and both contenders' programs and libraries "
+                                 "re-read before each command (s3: the archives stay in the RGW's RAM; binaries and "
+                                 "the RGW's code are re-read, each client run once)"
                                  if a.disk_restore_prep == "drop" else "wait %.0f s after mass deletes" % a.settle))
     log("priority of timed commands: %s" % ("own session/autogroup at nice %d" % NICE if NICE else "unchanged"))
     log("cores: %d; work dir %s (%s); data %s (%s); runs %d; variants %s" % (
@@ -1250,6 +1319,8 @@ def main():
                 log("!! s3 variant: %s" % e)
                 b.rgw.stop(keep_logs=True)
                 b.rgw = None
+        if "disk" in a.variants and not a.smoke and os.geteuid() == 0 and a.disk_restore_prep == "drop":
+            b.measure_startup()
         for ds in a.datasets:
             b.dataset(ds)
     finally:
