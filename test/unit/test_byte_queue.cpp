@@ -45,6 +45,35 @@ TEST_CASE("a retained block outlives the next read and is recycled only after it
   CHECK(source.next_block().empty());
 }
 
+TEST_CASE("slices of one chunk are read in order; the chunk goes back to its pool after the last holder") {
+  ChunkPool pool(64, 8);
+  auto chunk = std::make_shared<ChunkLease>(filled(pool, 'a'), &pool);
+  std::memset(chunk->writable_data() + 32, 'b', 32);
+  const auto *data = chunk->chunk().data();
+  SliceQueue queue(4);
+  queue.push(Slice{chunk, 0, 32});
+  queue.push(Slice{chunk, 32, 0}); // an empty slice is skipped, not taken for the end
+  queue.push(Slice{chunk, 32, 32});
+  queue.close();
+  chunk.reset(); // only the queued slices hold it now
+
+  SliceSource source(queue);
+  const auto first = source.next_block();
+  REQUIRE(first.size() == 32);
+  CHECK(first[0] == std::byte{'a'});
+  auto kept = source.retain_block();
+  REQUIRE(kept);
+  const auto second = source.next_block();
+  REQUIRE(second.size() == 32);
+  CHECK(second.data() == data + 32);
+  CHECK(second[0] == std::byte{'b'});
+  CHECK(source.next_block().empty());
+  // The source let go at the end; the retained block still holds the chunk.
+  CHECK(pool.take().data() != data);
+  kept.reset();
+  CHECK(pool.take().data() == data);
+}
+
 TEST_CASE("bounded queue: the consumer sees the producer's failure, the producer the consumer's") {
   BoundedQueue<int> queue(1);
   queue.push(1);
