@@ -9,38 +9,18 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/magic.h>
 #include <memory>
+#include <sys/statfs.h>
+#include <sys/uio.h>
 #include <thread>
 #include <unistd.h>
+#include <unordered_set>
 
 namespace cachekit::archive {
 namespace {
-
-std::string member_name_for(const fs::path &workspace, const fs::path &absolute) {
-  auto rel = absolute.lexically_relative(workspace);
-  if (rel.empty()) return absolute.string(); // unrelated roots: keep absolute, as tar -P does
-  return rel.string();
-}
-
-[[noreturn]] void throw_unreadable(const fs::path &path, int err) {
-  throw UsageError(
-      fmt::format("path: cannot read '{}': {} (the cache paths must be readable)", path.string(), std::strerror(err)));
-}
-
-FileMeta meta_of(const struct stat &st) {
-  return FileMeta{st.st_mode,
-                  st.st_uid,
-                  st.st_gid,
-                  static_cast<uint64_t>(st.st_nlink),
-                  static_cast<uint64_t>(st.st_size),
-                  static_cast<uint64_t>(st.st_dev),
-                  static_cast<uint64_t>(st.st_ino),
-                  static_cast<int64_t>(st.st_mtim.tv_sec),
-                  static_cast<int64_t>(st.st_mtim.tv_nsec)};
-}
 
 struct stat stat_of(const FileMeta &m) {
   struct stat st {};
@@ -54,27 +34,6 @@ struct stat stat_of(const FileMeta &m) {
   st.st_mtim.tv_sec = m.mtime_sec;
   st.st_mtim.tv_nsec = m.mtime_nsec;
   return st;
-}
-
-void walk(uint32_t root, const fs::path &path, const struct stat &st, std::vector<PlannedEntry> &out) {
-  out.push_back(PlannedEntry{path.native(), root, meta_of(st)});
-  if (!S_ISDIR(st.st_mode)) return;
-  std::unique_ptr<DIR, int (*)(DIR *)> dir(::opendir(path.c_str()), &::closedir);
-  if (!dir) throw_unreadable(path, errno);
-  std::vector<std::string> names;
-  errno = 0;
-  while (const dirent *d = ::readdir(dir.get())) {
-    std::string_view name = d->d_name;
-    if (name == "." || name == "..") continue;
-    names.emplace_back(name);
-  }
-  std::sort(names.begin(), names.end());
-  for (const auto &name : names) {
-    struct stat child {};
-    if (::fstatat(::dirfd(dir.get()), name.c_str(), &child, AT_SYMLINK_NOFOLLOW) != 0)
-      throw_unreadable(path / name, errno);
-    walk(root, path / name, child, out);
-  }
 }
 
 struct ArchiveWriteDeleter {
@@ -124,17 +83,24 @@ void check(struct archive *a, int rc, const std::string &what) {
 }
 
 // Warms the page cache for regular files ahead of the writer: the writer reads one file
-// at a time, which leaves a cold disk idle between requests.
+// at a time, which leaves a cold disk idle between requests. It starts only when the writer
+// finds data that is not cached: on a warm tree (or tmpfs) its open/fadvise/close per file
+// would only take CPU from compression (measured: ~5% of a warm save of 45k small files).
 class ReadAhead {
 public:
-  ReadAhead(const std::vector<PlannedEntry> &entries) : entries_(entries) {
-    thread_ = std::thread([this] { run(); });
-  }
+  explicit ReadAhead(const std::vector<PlannedEntry> &entries) : entries_(entries) {}
+  ReadAhead(const ReadAhead &) = delete;
+  ReadAhead &operator=(const ReadAhead &) = delete;
   ~ReadAhead() {
     stop_ = true;
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
   void advance(size_t index) { writer_index_.store(index, std::memory_order_relaxed); }
+  // The writer had to wait for the disk: from now on, read ahead of it.
+  void start() {
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+  }
+  bool started() const { return thread_.joinable(); }
 
 private:
   static constexpr size_t kMaxFilesAhead = 4096;
@@ -178,7 +144,42 @@ private:
   std::thread thread_;
 };
 
-void copy_file_data(struct archive *a, const PlannedEntry &e, std::vector<char> &buffer, ErrorKeepingSink &sink) {
+bool in_memory_filesystem(int fd) {
+  struct statfs fs {};
+  return ::fstatfs(fd, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+}
+
+// Reads like read(2), but until the read-ahead runs, first asks for cached data only
+// (RWF_NOWAIT): a read that would wait for the disk starts the read-ahead. tmpfs cannot
+// answer that (EOPNOTSUPP), but there everything is in memory anyway.
+class MissNoticingReader {
+public:
+  explicit MissNoticingReader(ReadAhead &read_ahead) : read_ahead_(read_ahead) {}
+
+  ssize_t read(int fd, uint64_t dev, char *data, size_t size) {
+    if (!read_ahead_.started() && !memory_devices_.contains(dev)) {
+      iovec iov{data, size};
+      const ssize_t n = ::preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+      if (n > 0) return n; // maybe short: the next call asks again
+      // Anything else than these (end of file, EINTR, an error) the plain read reports.
+      if (n < 0 && errno == EAGAIN) read_ahead_.start();
+      if (n < 0 && errno == EOPNOTSUPP) {
+        if (in_memory_filesystem(fd))
+          memory_devices_.insert(dev);
+        else
+          read_ahead_.start(); // cannot tell: assume a disk
+      }
+    }
+    return ::read(fd, data, size);
+  }
+
+private:
+  ReadAhead &read_ahead_;
+  std::unordered_set<uint64_t> memory_devices_;
+};
+
+void copy_file_data(struct archive *a, const PlannedEntry &e, std::vector<char> &buffer, ErrorKeepingSink &sink,
+                    MissNoticingReader &reader) {
   int fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
   if (fd < 0 && errno == EPERM) fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw_errno("cannot open " + e.absolute);
@@ -186,7 +187,7 @@ void copy_file_data(struct archive *a, const PlannedEntry &e, std::vector<char> 
   auto remaining = static_cast<uint64_t>(e.meta.size);
   while (remaining > 0) {
     const auto want = static_cast<size_t>(std::min<uint64_t>(remaining, buffer.size()));
-    ssize_t n = ::read(file.get(), buffer.data(), want);
+    ssize_t n = reader.read(file.get(), e.meta.dev, buffer.data(), want);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw_errno("cannot read " + e.absolute);
@@ -206,26 +207,6 @@ void copy_file_data(struct archive *a, const PlannedEntry &e, std::vector<char> 
 }
 
 } // namespace
-
-std::string Plan::member_name(const PlannedEntry &e) const {
-  const auto &r = roots[e.root];
-  std::string name = r.member;
-  name.append(std::string_view(e.absolute).substr(r.absolute.size()));
-  return name;
-}
-
-Plan plan_entries(const fs::path &workspace, const std::vector<fs::path> &paths) {
-  Plan plan;
-  for (const auto &path : paths) {
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) throw_unreadable(path, errno);
-    const auto root = static_cast<uint32_t>(plan.roots.size());
-    plan.roots.push_back(PlanRoot{path.native(), member_name_for(workspace, path)});
-    walk(root, path, st, plan.entries);
-  }
-  plan.entries.shrink_to_fit();
-  return plan;
-}
 
 TarStats write_tar(const Plan &plan, ByteSink &out) {
   const auto &entries = plan.entries;
@@ -248,6 +229,7 @@ TarStats write_tar(const Plan &plan, ByteSink &out) {
   std::vector<char> buffer(size_t{256} * 1024);
   std::string link_target(4096, '\0');
   ReadAhead read_ahead(entries);
+  MissNoticingReader reader(read_ahead);
 
   for (size_t i = 0; i < entries.size(); ++i) {
     read_ahead.advance(i);
@@ -293,11 +275,12 @@ TarStats write_tar(const Plan &plan, ByteSink &out) {
       throw OperationError(fmt::format("tar: {}: {}", member, archive_error_string(a.get())));
     }
     if (write_data) {
-      if (archive_entry_size(entry.get()) > 0) copy_file_data(a.get(), e, buffer, sink);
+      if (archive_entry_size(entry.get()) > 0) copy_file_data(a.get(), e, buffer, sink, reader);
       ++stats.files;
       stats.data_bytes += static_cast<uint64_t>(e.meta.size);
     }
   }
+  stats.read_ahead = read_ahead.started();
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
     sink.rethrow_if_failed();
     throw OperationError(fmt::format("tar: {}", archive_error_string(a.get())));

@@ -62,6 +62,8 @@ SaveOutcome save(storage::Backend &backend, const SaveRequest &request) {
   outcome.tree_bytes = result.tar.data_bytes;
   outcome.files = result.tar.files;
   outcome.seconds = result.seconds;
+  log::debug("read-ahead: {}", result.tar.read_ahead ? "on (some files were not in the page cache)"
+                                                     : "off (every file was in the page cache)");
   log::info("Saved {} ({} files, {} of files -> {} archive) to {} in {:.2f}s, {}", request.key, result.tar.files,
             human_bytes(result.tar.data_bytes), human_bytes(result.archive_bytes), backend.describe(), result.seconds,
             rate_mbs(result.tar.data_bytes, result.seconds));

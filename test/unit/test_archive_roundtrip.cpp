@@ -10,9 +10,13 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <fstream>
+#include <linux/magic.h>
 #include <random>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -238,6 +242,110 @@ TEST_CASE("tar writer and safe extractor round trip a tree with links and modes"
   struct stat st {};
   ::stat((out.path / "data/a.txt").c_str(), &st);
   CHECK((st.st_mode & 07777) == 0444);
+}
+
+namespace {
+// The archive order, worked out one directory at a time: depth-first, children by name.
+void serial_walk(const fs::path &p, std::vector<std::string> &out) {
+  out.push_back(p.string());
+  if (!fs::is_directory(fs::symlink_status(p))) return;
+  std::vector<std::string> names;
+  for (const auto &e : fs::directory_iterator(p))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  for (const auto &n : names)
+    serial_walk(p / n, out);
+}
+} // namespace
+
+TEST_CASE("plan: listed on several threads, the order is depth-first by name") {
+  test::TempDir ws;
+  std::mt19937 rng(7);
+  for (int d = 0; d < 60; ++d) {
+    fs::path dir = ws.path / "root";
+    for (int depth = 0; depth < 1 + static_cast<int>(rng() % 4); ++depth)
+      dir /= fmt::format("d{}", rng() % 5);
+    write_file(dir / fmt::format("f{}", rng() % 7), "x");
+    fs::create_directories(ws.path / "root" / fmt::format("empty{}", d % 3));
+  }
+  fs::create_symlink("d0", ws.path / "root/link-to-dir"); // a link is not followed
+  write_file(ws.path / "single", "y");
+
+  const auto plan = archive::plan_entries(ws.path, {ws.path / "root", ws.path / "single"});
+  std::vector<std::string> want;
+  serial_walk(ws.path / "root", want);
+  want.push_back((ws.path / "single").string());
+  std::vector<std::string> got;
+  for (const auto &e : plan.entries)
+    got.push_back(e.absolute);
+  CHECK(got == want);
+  CHECK(plan.member_name(plan.entries.back()) == "single");
+  CHECK(plan.entries.front().root == 0);
+  CHECK(plan.entries.back().root == 1);
+}
+
+TEST_CASE("plan: a path that vanished is bad input, named in the error") {
+  test::TempDir ws;
+  write_file(ws.path / "root/a", "x");
+  CHECK_THROWS_WITH(archive::plan_entries(ws.path, {ws.path / "root", ws.path / "gone"}),
+                    Catch::Contains("gone") && Catch::Contains("cannot read"));
+}
+
+namespace {
+bool on_tmpfs(const fs::path &p) {
+  struct statfs st {};
+  return ::statfs(p.c_str(), &st) == 0 && st.f_type == TMPFS_MAGIC;
+}
+// Writes the file back and drops it from the page cache, as after a reboot.
+void evict_from_page_cache(const fs::path &p) {
+  const int fd = ::open(p.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  CHECK(::fdatasync(fd) == 0);
+  CHECK(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+  ::close(fd);
+}
+} // namespace
+
+TEST_CASE("tar writer reads ahead only once a file is not in the page cache") {
+  auto make_tree = [](const fs::path &root) {
+    for (int i = 0; i < 40; ++i)
+      write_file(root / "data" / fmt::format("f{:02}", i),
+                 std::string(size_t{20000} + i, static_cast<char>('a' + i % 26)));
+  };
+  auto archive_of = [](const fs::path &ws, bool &read_ahead) {
+    MemorySink tar;
+    const auto stats = archive::write_tar(archive::plan_entries(ws, {ws / "data"}), tar);
+    CHECK(stats.files == 40);
+    read_ahead = stats.read_ahead;
+    return tar.data;
+  };
+
+  test::TempDir ws;
+  make_tree(ws.path);
+  bool read_ahead = true;
+  const auto warm = archive_of(ws.path, read_ahead);
+  CHECK_FALSE(read_ahead); // just written: all cached
+
+  if (on_tmpfs(ws.path)) {
+    WARN("/tmp is a tmpfs: the cold half of this test needs a disk");
+  } else {
+    for (int i = 10; i < 40; ++i)
+      evict_from_page_cache(ws.path / "data" / fmt::format("f{:02}", i));
+    const auto cold = archive_of(ws.path, read_ahead);
+    CHECK(read_ahead);
+    CHECK(cold == warm);
+  }
+
+  // tmpfs cannot say what is cached (RWF_NOWAIT is not supported there), but all is memory.
+  if (on_tmpfs("/dev/shm")) {
+    const fs::path shm = fs::path("/dev/shm") / ws.path.filename();
+    fs::create_directory(shm);
+    make_tree(shm);
+    const auto in_memory = archive_of(shm, read_ahead);
+    fs::remove_all(shm);
+    CHECK_FALSE(read_ahead);
+    CHECK(in_memory.size() > size_t{40} * 20000);
+  }
 }
 
 TEST_CASE("extraction refuses members outside the roots before writing them") {
