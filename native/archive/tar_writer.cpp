@@ -178,10 +178,37 @@ private:
   std::unordered_set<uint64_t> memory_devices_;
 };
 
+// Opens the files to archive relative to their directory, which stays open while its files
+// come (the plan lists them together): the kernel then looks up one name, not every
+// directory of a long path again (measured: 5% of a warm save of 45k pnpm files).
+class FileOpener {
+public:
+  int open(const std::string &path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos) return open_in(AT_FDCWD, path.c_str());
+    const std::string_view dir = slash == 0 ? std::string_view("/") : std::string_view(path).substr(0, slash);
+    if (dir != dir_) {
+      dir_.assign(dir);
+      dir_fd_.reset(::open(dir_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    }
+    if (!dir_fd_) return open_in(AT_FDCWD, path.c_str()); // reports the error for the whole path
+    return open_in(dir_fd_.get(), path.c_str() + slash + 1);
+  }
+
+private:
+  static int open_in(int dir_fd, const char *name) {
+    int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOATIME);
+    if (fd < 0 && errno == EPERM) fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC); // not our file
+    return fd;
+  }
+
+  std::string dir_;
+  UniqueFd dir_fd_;
+};
+
 void copy_file_data(struct archive *a, const PlannedEntry &e, std::vector<char> &buffer, ErrorKeepingSink &sink,
-                    MissNoticingReader &reader) {
-  int fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
-  if (fd < 0 && errno == EPERM) fd = ::open(e.absolute.c_str(), O_RDONLY | O_CLOEXEC);
+                    FileOpener &opener, MissNoticingReader &reader) {
+  const int fd = opener.open(e.absolute);
   if (fd < 0) throw_errno("cannot open " + e.absolute);
   UniqueFd file(fd);
   auto remaining = static_cast<uint64_t>(e.meta.size);
@@ -230,6 +257,7 @@ TarStats write_tar(const Plan &plan, ByteSink &out) {
   std::string link_target(4096, '\0');
   ReadAhead read_ahead(entries);
   MissNoticingReader reader(read_ahead);
+  FileOpener opener;
 
   for (size_t i = 0; i < entries.size(); ++i) {
     read_ahead.advance(i);
@@ -275,7 +303,7 @@ TarStats write_tar(const Plan &plan, ByteSink &out) {
       throw OperationError(fmt::format("tar: {}: {}", member, archive_error_string(a.get())));
     }
     if (write_data) {
-      if (archive_entry_size(entry.get()) > 0) copy_file_data(a.get(), e, buffer, sink, reader);
+      if (archive_entry_size(entry.get()) > 0) copy_file_data(a.get(), e, buffer, sink, opener, reader);
       ++stats.files;
       stats.data_bytes += static_cast<uint64_t>(e.meta.size);
     }

@@ -7,6 +7,8 @@
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
+#include <chrono>
+
 namespace cachekit::engine {
 
 SaveOutcome save(storage::Backend &backend, const SaveRequest &request) {
@@ -34,7 +36,10 @@ SaveOutcome save(storage::Backend &backend, const SaveRequest &request) {
 
   // Walk before anything is written: an unreadable path is bad input, reported with
   // nothing stored.
+  const auto walk_start = std::chrono::steady_clock::now();
   const auto entries = archive::plan_entries(request.workspace, paths.existing);
+  log::info("Listed {} entries under {} path(s) in {:.2f}s", entries.entries.size(), paths.existing.size(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - walk_start).count());
   std::unique_ptr<storage::EntryWriter> writer;
   try {
     writer = backend.create(request.scope.repository, request.scope.ref, outcome.version, request.key);
