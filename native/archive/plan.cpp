@@ -95,8 +95,9 @@ public:
     all_done_.wait(lock, [&] { return pending_ == 0; });
   }
 
-  // Valid after wait().
-  const Listing &listing(size_t index) const { return listings_[index]; }
+  // After wait(): hands out a listing, once (the plan copies what it needs; large trees
+  // should not hold both at their full size).
+  Listing take(size_t index) { return std::move(listings_[index]); }
 
 private:
   size_t add_locked(std::string dir) {
@@ -168,9 +169,9 @@ private:
 };
 
 // Depth-first, in listing order: the first unreadable path met is the one reported.
-void flatten(const ParallelLister &lister, size_t index, uint32_t root, const std::string &dir,
+void flatten(ParallelLister &lister, size_t index, uint32_t root, const std::string &dir,
              std::vector<PlannedEntry> &out) {
-  const Listing &listing = lister.listing(index);
+  const Listing listing = lister.take(index);
   if (listing.error != 0) throw_unreadable(dir, listing.error);
   for (const auto &child : listing.children) {
     std::string path = child_path(dir, child.name);
