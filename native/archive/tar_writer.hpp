@@ -3,12 +3,8 @@
 // names relative to the workspace, `../` for paths outside it) into a ByteSink.
 #include "archive/plan.hpp"
 #include "util/byte_stream.hpp"
-#include "util/fs.hpp"
 
 #include <cstdint>
-#include <string>
-#include <sys/stat.h>
-#include <vector>
 
 namespace cachekit::archive {
 
