@@ -85,7 +85,7 @@ void check(struct archive *a, int rc, const std::string &what) {
 // Warms the page cache for regular files ahead of the writer: the writer reads one file
 // at a time, which leaves a cold disk idle between requests. It starts only when the writer
 // finds data that is not cached: on a warm tree (or tmpfs) its open/fadvise/close per file
-// would only take CPU from compression (measured: ~5% of a warm save of 45k small files).
+// would only take CPU from compression (measured: 20% of a warm pnpm save's CPU, 45k files).
 class ReadAhead {
 public:
   explicit ReadAhead(const std::vector<PlannedEntry> &entries) : entries_(entries) {}
@@ -180,7 +180,7 @@ private:
 
 // Opens the files to archive relative to their directory, which stays open while its files
 // come (the plan lists them together): the kernel then looks up one name, not every
-// directory of a long path again (measured: 5% of a warm save of 45k pnpm files).
+// directory of a long path again (path lookup was 5% of a warm pnpm save's CPU).
 class FileOpener {
 public:
   int open(const std::string &path) {
