@@ -34,6 +34,7 @@ SaveResult run_save_pipeline(const archive::Plan &plan, storage::EntryWriter &wr
                              const archive::CompressionSettings &compression) {
   const auto start = std::chrono::steady_clock::now();
   SaveResult result;
+  ChunkPool upload_pool(kChunkSize, kQueueChunks + 2); // chunks go round: sink -> upload -> sink
   ChunkQueue queue(kQueueChunks);
   Sha256 hash;
   Progress progress("upload", 0);
@@ -46,6 +47,7 @@ SaveResult run_save_pipeline(const archive::Plan &plan, storage::EntryWriter &wr
         writer.write(*chunk);
         result.archive_bytes += chunk->size();
         progress.add(chunk->size());
+        upload_pool.give_back(std::move(*chunk));
       }
       writer.close();
     } catch (...) {
@@ -55,7 +57,7 @@ SaveResult run_save_pipeline(const archive::Plan &plan, storage::EntryWriter &wr
   });
 
   try {
-    QueueSink to_upload(queue, kChunkSize);
+    QueueSink to_upload(queue, kChunkSize, &upload_pool);
     archive::ParallelZstdCompressSink zstd(to_upload, compression);
     result.tar = archive::write_tar(plan, zstd);
     zstd.close();

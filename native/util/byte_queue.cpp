@@ -7,7 +7,14 @@ namespace cachekit {
 
 void QueueSink::write(std::span<const std::byte> data) {
   while (!data.empty()) {
-    if (pending_.capacity() < chunk_size_) pending_.reserve(chunk_size_);
+    if (pending_.capacity() < chunk_size_) {
+      if (pool_ != nullptr) {
+        pending_ = pool_->take();
+        pending_.clear(); // keeps the capacity
+      } else {
+        pending_.reserve(chunk_size_);
+      }
+    }
     const size_t n = std::min(data.size(), chunk_size_ - pending_.size());
     // resize + memcpy: with our allocator, insert() would construct byte by byte.
     const size_t at = pending_.size();

@@ -1,9 +1,11 @@
 #include "util/byte_queue.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 using namespace cachekit;
 
@@ -81,4 +83,45 @@ TEST_CASE("bounded queue: the consumer sees the producer's failure, the producer
   queue.fail(std::make_exception_ptr(std::runtime_error("stop")));
   producer.join();
   CHECK_THROWS_WITH(queue.pop(), "stop");
+}
+
+TEST_CASE("a queue sink with a pool fills the pool's chunks and splits writes at the chunk size") {
+  ChunkPool pool(64, 8);
+  Chunk given = pool.take();
+  const auto *given_data = given.data();
+  pool.give_back(std::move(given));
+  ChunkQueue queue(8);
+  QueueSink sink(queue, 64, &pool);
+  std::vector<std::byte> bytes(150);
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<std::byte>(i);
+  sink.write(std::span(bytes).first(100));
+  sink.write(std::span(bytes).subspan(100));
+  sink.close();
+
+  std::vector<std::byte> seen;
+  std::vector<size_t> sizes;
+  bool reused = false;
+  while (auto chunk = queue.pop()) {
+    reused = reused || chunk->data() == given_data;
+    sizes.push_back(chunk->size());
+    seen.insert(seen.end(), chunk->begin(), chunk->end());
+  }
+  CHECK(reused); // the pooled buffer was filled, not a fresh allocation
+  CHECK(sizes == std::vector<size_t>{64, 64, 22});
+  CHECK(seen == bytes);
+}
+
+TEST_CASE("chunks of megabytes are huge-page aligned, writable, and survive a copy") {
+  const size_t size = (size_t{8} << 20) + 12; // a compression frame plus its header
+  Chunk chunk(size);
+  CHECK(reinterpret_cast<uintptr_t>(chunk.data()) % (size_t{1} << 21) == 0);
+  std::memset(chunk.data(), 'q', chunk.size());
+  Chunk copy = chunk;
+  CHECK(copy.size() == size);
+  CHECK(copy.back() == std::byte{'q'});
+  CHECK(std::memcmp(copy.data(), chunk.data(), size) == 0);
+  Chunk small(1000); // the ordinary heap: no alignment promised, still usable
+  std::memset(small.data(), 'r', small.size());
+  CHECK(small[999] == std::byte{'r'});
 }
