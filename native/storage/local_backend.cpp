@@ -1,6 +1,7 @@
 #include "storage/local_backend.hpp"
 
 #include "storage/key_match.hpp"
+#include "util/direct_file_writer.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/sha256.hpp"
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,30 +56,20 @@ public:
       : backend_(backend), manifest_path_(std::move(manifest_path)) {
     mkdirs(backend_.root() / "tmp");
     tmp_blob_ = backend_.root() / "tmp" / (random_hex(12) + ".partial");
-    fd_ = open_or_throw(tmp_blob_, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    file_.emplace(tmp_blob_);
   }
   ~LocalEntryWriter() override {
     if (!committed_) ::unlink(tmp_blob_.c_str());
   }
 
-  void write(std::span<const std::byte> data) override {
-    write_all(fd_.get(), data.data(), data.size(), tmp_blob_);
-    written_ += data.size();
-    // Start writeback as we go, so the fsync in close() finds little left to flush
-    // instead of the whole archive (measured: most of a cold save's tail).
-    if (written_ - flushed_ >= kWritebackStep) {
-      ::sync_file_range(fd_.get(), static_cast<off_t>(flushed_), static_cast<off_t>(written_ - flushed_),
-                        SYNC_FILE_RANGE_WRITE);
-      flushed_ = written_;
-    }
-  }
-  void close() override { fsync_or_throw(fd_.get(), tmp_blob_); }
+  void write(std::span<const std::byte> data) override { file_->write(data); }
+  void close() override { file_->finish(); }
 
   bool commit(const EntryManifest &manifest) override {
     if (manifest.sha256.size() != 64) throw OperationError("local backend: manifest has no sha256");
     const auto blob = backend_.blob_path(manifest.sha256);
     mkdirs(blob.parent_path());
-    fd_.reset();
+    file_.reset();
     // Same content, same name: an existing blob is identical, so renaming over it is safe.
     if (::rename(tmp_blob_.c_str(), blob.c_str()) != 0) throw_errno("cannot publish " + blob.string());
     committed_ = true;
@@ -102,11 +94,8 @@ private:
   LocalBackend &backend_;
   fs::path manifest_path_;
   fs::path tmp_blob_;
-  UniqueFd fd_;
+  std::optional<DirectFileWriter> file_;
   bool committed_ = false;
-  static constexpr uint64_t kWritebackStep = 8ULL << 20;
-  uint64_t written_ = 0;
-  uint64_t flushed_ = 0;
 };
 
 } // namespace
