@@ -21,6 +21,8 @@ ZSTD_CCtx &thread_context() {
   return *ctx;
 }
 
+constexpr size_t kFirstFrameInput = size_t{1} << 20;
+
 void check(size_t rc, const char *what) {
   if (ZSTD_isError(rc)) throw OperationError(fmt::format("zstd {}: {}", what, ZSTD_getErrorName(rc)));
 }
@@ -48,6 +50,9 @@ ParallelZstdCompressSink::ParallelZstdCompressSink(ByteSink &downstream, Compres
       outputs_(zstd_framing::kHeaderSize + ZSTD_compressBound(zstd_framing::kFrameInput)) {
   if (settings.threads > 0) pool_ = std::make_unique<TaskPool>(static_cast<size_t>(settings.threads));
   piece_ = inputs_.take();
+  // The first frames are small (1, 2, 4 MiB, then 8): the workers start as soon as the first
+  // megabyte is read instead of idling until 8 and 16 MiB of a cold tree are in.
+  piece_limit_ = std::min(kFirstFrameInput, piece_.size());
 }
 
 ParallelZstdCompressSink::~ParallelZstdCompressSink() {
@@ -58,11 +63,11 @@ ParallelZstdCompressSink::~ParallelZstdCompressSink() {
 
 void ParallelZstdCompressSink::write(std::span<const std::byte> data) {
   while (!data.empty()) {
-    const size_t n = std::min(data.size(), piece_.size() - piece_size_);
+    const size_t n = std::min(data.size(), piece_limit_ - piece_size_);
     std::memcpy(piece_.data() + piece_size_, data.data(), n);
     piece_size_ += n;
     data = data.subspan(n);
-    if (piece_size_ == piece_.size()) submit_piece();
+    if (piece_size_ == piece_limit_) submit_piece();
   }
 }
 
@@ -86,6 +91,7 @@ void ParallelZstdCompressSink::submit_piece() {
     emit_oldest();
   }
   piece_ = inputs_.take();
+  piece_limit_ = std::min(piece_limit_ * 2, piece_.size());
 }
 
 void ParallelZstdCompressSink::emit_oldest() {

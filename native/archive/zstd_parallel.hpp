@@ -34,6 +34,7 @@ private:
   std::deque<std::future<Chunk>> in_flight_;
   Chunk piece_;
   size_t piece_size_ = 0;
+  size_t piece_limit_; // grows to a full frame; see the constructor
   bool any_frame_ = false;
 };
 

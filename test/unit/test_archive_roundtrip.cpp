@@ -128,7 +128,7 @@ std::vector<std::byte> zstd_frame(const std::string &text, bool with_size) {
 TEST_CASE("zstd: independent pzstd-framed pieces, multithreaded, round trip and detect damage") {
   std::mt19937 rng(42);
   std::string text;
-  const size_t size = archive::zstd_framing::kFrameInput * 2 + 12345; // three frames
+  const size_t size = archive::zstd_framing::kFrameInput * 2 + 12345;
   text.reserve(size);
   while (text.size() < size)
     text += static_cast<char>('a' + rng() % 4);
@@ -137,17 +137,21 @@ TEST_CASE("zstd: independent pzstd-framed pieces, multithreaded, round trip and 
   // The same bytes whatever the number of workers: frames are written strictly in order.
   CHECK(compress_in_pieces(text, 0) == compressed);
 
-  // Every frame is announced by a pzstd header giving its exact compressed size.
+  // Every frame is announced by a pzstd header giving its exact compressed size. The first
+  // frames ramp up (1, 2, 4 MiB) so the workers start early; then full 8 MiB frames.
   size_t pos = 0;
-  int frames = 0;
+  std::vector<unsigned long long> content_sizes;
   while (pos < compressed.size()) {
     const auto announced = archive::zstd_framing::parse_header(std::span(compressed).subspan(pos));
     REQUIRE(announced);
-    pos += archive::zstd_framing::kHeaderSize + *announced;
-    ++frames;
+    pos += archive::zstd_framing::kHeaderSize;
+    content_sizes.push_back(ZSTD_getFrameContentSize(compressed.data() + pos, *announced));
+    pos += *announced;
   }
   CHECK(pos == compressed.size());
-  CHECK(frames == 3);
+  const unsigned long long mib = 1 << 20;
+  const std::vector<unsigned long long> expected{1 * mib, 2 * mib, 4 * mib, 8 * mib, size - 15 * mib};
+  CHECK(content_sizes == expected);
 
   const auto decoded = decode_all(compressed, 100000);
   CHECK(same(decoded.text, text));
