@@ -1,23 +1,18 @@
 #include "archive/tar_writer.hpp"
 
+#include "archive/file_opener.hpp"
+#include "archive/read_ahead.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
 #include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <linux/magic.h>
 #include <memory>
-#include <sys/statfs.h>
-#include <sys/uio.h>
-#include <thread>
 #include <unistd.h>
-#include <unordered_set>
 
 namespace cachekit::archive {
 namespace {
@@ -81,130 +76,6 @@ private:
 void check(struct archive *a, int rc, const std::string &what) {
   if (rc < ARCHIVE_WARN) throw OperationError(fmt::format("{}: {}", what, archive_error_string(a)));
 }
-
-// Opens the files to archive relative to their directory, which stays open while its files
-// come (the plan lists them together): the kernel then looks up one name, not every
-// directory of a long path again (path lookup was 5% of a warm pnpm save's CPU).
-class FileOpener {
-public:
-  int open(const std::string &path) {
-    const auto slash = path.rfind('/');
-    if (slash == std::string::npos) return open_in(AT_FDCWD, path.c_str());
-    const std::string_view dir = slash == 0 ? std::string_view("/") : std::string_view(path).substr(0, slash);
-    if (dir != dir_) {
-      dir_.assign(dir);
-      dir_fd_.reset(::open(dir_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    }
-    if (!dir_fd_) return open_in(AT_FDCWD, path.c_str()); // reports the error for the whole path
-    return open_in(dir_fd_.get(), path.c_str() + slash + 1);
-  }
-
-private:
-  static int open_in(int dir_fd, const char *name) {
-    int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOATIME);
-    if (fd < 0 && errno == EPERM) fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC); // not our file
-    return fd;
-  }
-
-  std::string dir_;
-  UniqueFd dir_fd_;
-};
-
-// Warms the page cache for regular files ahead of the writer: the writer reads one file
-// at a time, which leaves a cold disk idle between requests. It starts only when the writer
-// finds data that is not cached: on a warm tree (or tmpfs) its open/fadvise/close per file
-// would only take CPU from compression (measured: 20% of a warm pnpm save's CPU, 45k files).
-class ReadAhead {
-public:
-  explicit ReadAhead(const std::vector<PlannedEntry> &entries) : entries_(entries) {}
-  ReadAhead(const ReadAhead &) = delete;
-  ReadAhead &operator=(const ReadAhead &) = delete;
-  ~ReadAhead() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  void advance(size_t index) { writer_index_.store(index, std::memory_order_relaxed); }
-  // The writer had to wait for the disk: from now on, read ahead of it.
-  void start() {
-    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
-  }
-  bool started() const { return thread_.joinable(); }
-
-private:
-  static constexpr size_t kMaxFilesAhead = 4096;
-  static constexpr uint64_t kMaxBytesAhead = 128ULL << 20;
-
-  void run() {
-    size_t next = 0;
-    uint64_t bytes_ahead = 0;
-    size_t counted_up_to = 0; // bytes of entries [counted_up_to, next) are in bytes_ahead
-    while (!stop_ && next < entries_.size()) {
-      const size_t writer = writer_index_.load(std::memory_order_relaxed);
-      while (counted_up_to < writer && counted_up_to < next) {
-        bytes_ahead -= size_of(counted_up_to);
-        ++counted_up_to;
-      }
-      if (next < writer) next = counted_up_to = writer, bytes_ahead = 0;
-      if (next - writer > kMaxFilesAhead || bytes_ahead > kMaxBytesAhead) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        continue;
-      }
-      const auto &e = entries_[next];
-      if (S_ISREG(e.meta.mode) && e.meta.size > 0) {
-        const int fd = opener_.open(e.absolute);
-        if (fd >= 0) {
-          ::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
-          ::close(fd);
-        }
-      }
-      bytes_ahead += size_of(next);
-      ++next;
-    }
-  }
-  uint64_t size_of(size_t i) const {
-    return S_ISREG(entries_[i].meta.mode) ? static_cast<uint64_t>(entries_[i].meta.size) : 0;
-  }
-
-  const std::vector<PlannedEntry> &entries_;
-  FileOpener opener_; // its own: the writer's is used on the writer's thread
-  std::atomic<size_t> writer_index_{0};
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
-bool in_memory_filesystem(int fd) {
-  struct statfs fs {};
-  return ::fstatfs(fd, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
-}
-
-// Reads like read(2), but until the read-ahead runs, first asks for cached data only
-// (RWF_NOWAIT): a read that would wait for the disk starts the read-ahead. tmpfs cannot
-// answer that (EOPNOTSUPP), but there everything is in memory anyway.
-class MissNoticingReader {
-public:
-  explicit MissNoticingReader(ReadAhead &read_ahead) : read_ahead_(read_ahead) {}
-
-  ssize_t read(int fd, uint64_t dev, char *data, size_t size) {
-    if (!read_ahead_.started() && !memory_devices_.contains(dev)) {
-      iovec iov{data, size};
-      const ssize_t n = ::preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
-      if (n > 0) return n; // maybe short: the next call asks again
-      // Anything else than these (end of file, EINTR, an error) the plain read reports.
-      if (n < 0 && errno == EAGAIN) read_ahead_.start();
-      if (n < 0 && errno == EOPNOTSUPP) {
-        if (in_memory_filesystem(fd))
-          memory_devices_.insert(dev);
-        else
-          read_ahead_.start(); // cannot tell: assume a disk
-      }
-    }
-    return ::read(fd, data, size);
-  }
-
-private:
-  ReadAhead &read_ahead_;
-  std::unordered_set<uint64_t> memory_devices_;
-};
 
 void copy_file_data(struct archive *a, const PlannedEntry &e, std::vector<char> &buffer, ErrorKeepingSink &sink,
                     FileOpener &opener, MissNoticingReader &reader) {
