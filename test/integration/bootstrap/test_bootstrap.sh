@@ -3,14 +3,7 @@
 # shipped binary only when its sha256 matches dist/SHA256SUMS, and otherwise fall back to a
 # (cached) build from source -- never run an unverified binary.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-check() { # name, condition...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok: $name"; else failed=$((failed + 1)); echo "FAIL: $name"; fi
-}
+source "$(dirname "$0")/../shell_check.sh"
 
 case "$(uname -m)" in x86_64) arch=x64 ;; aarch64 | arm64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
 # A copy of the action tree without git metadata, so the build cache key is "src".
@@ -46,5 +39,4 @@ rm "$tmp/action/dist/SHA256SUMS"
 out=$(run env)
 check "without committed sums the shipped binary is not used" test "$out" = "bin=$tmp/tools/cachekit/src/build/native/cachekit"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -3,14 +3,7 @@
 # failed configure left a CMakeCache.txt behind (a missing dependency on a fresh machine) --
 # and otherwise only builds. cmake is a stub here that logs its calls.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-check() { # name, condition...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok: $name"; else failed=$((failed + 1)); echo "FAIL: $name"; fi
-}
+source "$(dirname "$0")/../shell_check.sh"
 
 mkdir -p "$tmp/bin"
 cat >"$tmp/bin/cmake" <<'STUB'
@@ -44,5 +37,4 @@ mkdir -p "$tmp/failed" && touch "$tmp/failed/CMakeCache.txt"
 log=$(build_in "$tmp/failed")
 check "a failed configure (cache, no build files) is configured again" configures "$tmp/failed" "$log"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
