@@ -4,6 +4,7 @@ import json
 import os
 import random
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -471,6 +472,26 @@ class Integrity(CachekitTestCase):
         self.assertEqual(r.outputs["cache-hit"], "false")
         r = self.run_ck("ls", check=0)
         self.assertIn("0 entries", r.stdout)
+
+    def test_a_full_store_fails_the_save_and_leaves_no_entry(self):
+        # RLIMIT_FSIZE stands in for a full disk: the archive write fails after 4 MiB (EFBIG),
+        # through the O_DIRECT writer, and nothing may be left visible or half-written.
+        write(self.ws / "data/big", os.urandom(16 * 1024 * 1024))
+
+        def limit_file_size():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # inherited by the helper: EFBIG, no kill
+            resource.setrlimit(resource.RLIMIT_FSIZE, (4 * 1024 * 1024, resource.RLIM_INFINITY))
+
+        proc = subprocess.run([str(BIN), "save", "--path", "data", "--key", "k"], env=self.env,
+                              capture_output=True, text=True, timeout=120, preexec_fn=limit_file_size)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("cannot write", proc.stderr)
+        self.assertIn(".partial", proc.stderr)  # names the file it could not write
+        self.assertEqual(list((self.store / "entries").rglob("*.json")) if (self.store / "entries").exists() else [], [])
+        self.assertEqual(list((self.store / "tmp").glob("*")), [])  # the partial archive is gone
+        self.assertEqual(list((self.store / "blobs").rglob("*")) if (self.store / "blobs").exists() else [], [])
+        r = self.restore("k", check=0)
+        self.assertEqual(r.outputs["cache-hit"], "false")
 
     def test_parallel_saves_of_one_key_make_one_entry(self):
         write(self.ws / "data/f", os.urandom(2 * 1024 * 1024))
