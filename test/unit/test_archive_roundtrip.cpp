@@ -286,6 +286,8 @@ TEST_CASE("plan: listed on several threads, the order is depth-first by name") {
   CHECK(plan.member_name(plan.entries.back()) == "single");
   CHECK(plan.entries.front().root == 0);
   CHECK(plan.entries.back().root == 1);
+  // Sized once from the listing's count (no doubling, no copy to shrink): an exact count.
+  CHECK(plan.entries.capacity() == plan.entries.size());
 }
 
 TEST_CASE("plan: a path that vanished is bad input, named in the error") {
